@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+# Everything is installed into .venv by these targets; nothing else is assumed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test lint format bench clean install
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/juggler demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check core langchain_juggler llamaindex_juggler tests bench
+	$(VENV)/bin/mypy
+
+test: lint
+	$(VENV)/bin/pytest -q
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix core langchain_juggler llamaindex_juggler tests bench
+	$(VENV)/bin/ruff format core langchain_juggler llamaindex_juggler tests bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

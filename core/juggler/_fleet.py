@@ -1,0 +1,130 @@
+"""Building a Juggler's fleet: provider instances and one chain of targets per capability.
+
+Chains are explicit (``chat=["groq/llama-3.1-8b-instant", ...]``) or discovered: every
+catalogued provider whose key is set, in ``DEFAULT_ORDER``, with its default model.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import providers as _providers  # noqa: F401  (registers the wire formats)
+from ._catalog import CATALOG, DEFAULT_ORDER
+from ._errors import CapabilityNotConfiguredError, InvalidRequestError
+from ._http import HttpClients
+from ._plan import resolve_target, space_of
+from ._settings import ProviderConfig, resolve_provider
+from ._types import Capability, Target
+from .providers.base import WIRE_FORMATS, BaseProvider
+
+__all__ = ["Fleet", "build_fleet"]
+
+TargetSpec = str | Target
+
+
+@dataclass(slots=True)
+class Fleet:
+    """Provider instances by name, and the configured chain of each capability."""
+
+    providers: dict[str, BaseProvider] = field(default_factory=dict)
+    chains: dict[Capability, list[Target]] = field(default_factory=dict)
+
+    def chain(self, capability: Capability) -> list[Target]:
+        """The configured chain, or a clear error naming providers that would offer it."""
+        chain = self.chains.get(capability)
+        if chain:
+            return chain
+        offering = sorted(n for n, s in CATALOG.items() if capability in s.capabilities)
+        raise CapabilityNotConfiguredError(
+            f"no configured provider offers {capability.value}; providers that do: "
+            f"{', '.join(offering)} (set one of their API keys, or pass "
+            f"{capability.value}=['provider/model'])"
+        )
+
+
+def build_fleet(
+    explicit: Mapping[Capability, Sequence[TargetSpec] | None],
+    provider_configs: Mapping[str, Mapping[str, Any] | ProviderConfig] | None,
+    clients: HttpClients,
+    *,
+    env: Mapping[str, str] | None = None,
+    allow_cross_space: bool = False,
+) -> Fleet:
+    """Validate the configuration and build the fleet. Raises before any request is sent."""
+    environ = os.environ if env is None else env
+    configs = {str(k).lower(): v for k, v in (provider_configs or {}).items()}
+    fleet = Fleet()
+
+    def provider(name: str) -> BaseProvider:
+        if name not in fleet.providers:
+            spec, config = resolve_provider(name, configs.get(name), environ)
+            wire = WIRE_FORMATS.get(spec.wire)
+            if wire is None:
+                raise InvalidRequestError(
+                    f"provider {name!r} uses unknown wire format {spec.wire!r}; "
+                    f"known: {', '.join(sorted(WIRE_FORMATS))}"
+                )
+            key = config.api_key.get_secret_value() if config.api_key else None
+            fleet.providers[name] = wire(
+                spec, api_key=key, base_url=config.base_url or spec.base_url, clients=clients
+            )
+        return fleet.providers[name]
+
+    for capability in Capability:
+        given = explicit.get(capability)
+        if given is not None:
+            targets = [Target.parse(t) for t in given]
+            if not targets:
+                raise InvalidRequestError(f"{capability.value}=[] names no targets")
+        else:
+            targets = _discover(capability, configs, environ)
+        chain = []
+        for target in targets:
+            p = provider(target.provider)
+            if capability not in p.capabilities:
+                offered = ", ".join(sorted(c.value for c in p.capabilities))
+                raise CapabilityNotConfiguredError(
+                    f"{target} cannot serve {capability.value}: {p.name} offers {offered}"
+                )
+            chain.append(resolve_target(target, p.spec))
+        if capability is Capability.EMBED and chain:
+            chain = _one_space(chain, explicit=given is not None, allow=allow_cross_space)
+        fleet.chains[capability] = chain
+    return fleet
+
+
+def _discover(
+    capability: Capability,
+    configs: Mapping[str, Any],
+    environ: Mapping[str, str],
+) -> list[Target]:
+    names = list(DEFAULT_ORDER) + [n for n in configs if n not in CATALOG]
+    found = []
+    for name in names:
+        spec, config = resolve_provider(name, configs.get(name), environ)
+        configured = name in configs and config.base_url
+        if capability in spec.capabilities and (config.api_key or configured):
+            model = spec.models[capability]
+            if model:
+                found.append(Target(provider=name, model=model))
+    return found
+
+
+def _one_space(chain: list[Target], *, explicit: bool, allow: bool) -> list[Target]:
+    """Embedding fallback stays in one space unless crossing is explicitly allowed."""
+    first = space_of(chain[0])
+    if allow:
+        return chain
+    foreign = [t for t in chain if space_of(t) != first]
+    if foreign and explicit:
+        names = ", ".join(str(t) for t in foreign)
+        raise InvalidRequestError(
+            f"embedding targets {names} are not in the space {first!r} of {chain[0]}: vectors "
+            "of different models cannot share an index. Give them the same space "
+            "(Target(..., space=...)) if they serve the same weights, or pass "
+            "allow_cross_space=True to let fallback cross spaces (recorded on each response)."
+        )
+    return [t for t in chain if space_of(t) == first]

@@ -1,0 +1,67 @@
+"""httpx clients: one pool per provider per event loop, with explicit limits and timeouts.
+
+httpx pools are bound to the event loop they were first used on, and the sync façade runs on
+its own loop thread, so clients are kept per loop. Within a loop each provider gets its own
+pool: idle keep-alive connections to a failing provider then never slow the healthy ones
+(httpcore's pool bookkeeping grows with the number of connections it holds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+
+import httpx
+
+from ._settings import Settings
+
+__all__ = ["HttpClients"]
+
+
+class HttpClients:
+    """Hands out the right ``httpx.AsyncClient`` for (current loop, provider)."""
+
+    def __init__(self, settings: Settings, user_client: httpx.AsyncClient | None = None) -> None:
+        self._settings = settings
+        self._user_client = user_client
+        self._by_loop: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]
+        ] = weakref.WeakKeyDictionary()
+
+    def get(self, provider: str) -> httpx.AsyncClient:
+        """The client for ``provider`` on the running loop (created on first use)."""
+        if self._user_client is not None:
+            return self._user_client
+        loop = asyncio.get_running_loop()
+        clients = self._by_loop.get(loop)
+        if clients is None:
+            clients = self._by_loop[loop] = {}
+        client = clients.get(provider)
+        if client is None:
+            client = clients[provider] = self._new_client()
+        return client
+
+    def _new_client(self) -> httpx.AsyncClient:
+        s = self._settings
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(s.timeout, connect=s.connect_timeout),
+            limits=httpx.Limits(
+                max_connections=s.max_connections,
+                max_keepalive_connections=s.max_connections,
+                keepalive_expiry=30.0,
+            ),
+            follow_redirects=False,
+        )
+
+    async def drop(self, provider: str) -> None:
+        """Close ``provider``'s pool on this loop (e.g. when its circuit opens)."""
+        clients = self._by_loop.get(asyncio.get_running_loop(), {})
+        client = clients.pop(provider, None)
+        if client is not None:
+            await client.aclose()
+
+    async def aclose(self) -> None:
+        """Close the pools that belong to the running loop. A caller's own client is left open."""
+        clients = self._by_loop.pop(asyncio.get_running_loop(), {})
+        for client in clients.values():
+            await client.aclose()

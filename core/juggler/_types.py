@@ -1,0 +1,110 @@
+"""Small value types shared by every layer: provider names, capabilities, targets, usage."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._errors import InvalidRequestError
+
+__all__ = ["Capability", "Provider", "Target", "ToolCall", "Usage"]
+
+
+class Provider(StrEnum):
+    """Names of the catalogued providers. Any string naming a configured provider works too."""
+
+    OPENAI = "openai"
+    GROQ = "groq"
+    CEREBRAS = "cerebras"
+    NVIDIA = "nvidia"
+    TOGETHER = "together"
+    MOONSHOT = "moonshot"
+    MISTRAL = "mistral"
+    DEEPSEEK = "deepseek"
+    OPENROUTER = "openrouter"
+    ANTHROPIC = "anthropic"
+    GOOGLE = "google"
+    COHERE = "cohere"
+    VOYAGE = "voyage"
+    JINA = "jina"
+
+
+class Capability(StrEnum):
+    """What a target can do; a call's chain holds only targets with its capability."""
+
+    CHAT = "chat"
+    EMBED = "embed"
+    RERANK = "rerank"
+    TRANSCRIBE = "transcribe"
+    SPEAK = "speak"
+
+
+class Target(BaseModel):
+    """One provider/model pair in a chain.
+
+    ``Target.parse("nvidia/meta-llama/llama-3.1-8b-instruct")`` splits on the first ``/``,
+    because model ids may contain slashes.
+
+    Attributes:
+        provider: provider name.
+        model: model id as the provider spells it.
+        tier: 1 fast/cheap, 2 balanced, 3 best quality; None takes the catalogue's tier.
+        context_window: tokens; None takes the catalogue's value (or unknown).
+        space: embedding space name (embedding targets only); None means the model id.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str
+    model: str
+    tier: int | None = Field(default=None, ge=1, le=3)
+    context_window: int | None = None
+    space: str | None = None
+
+    @classmethod
+    def parse(cls, value: str | Target) -> Target:
+        """Build a target from ``"provider/model"`` (or return a Target unchanged)."""
+        if isinstance(value, Target):
+            return value
+        if not isinstance(value, str) or "/" not in value:
+            raise InvalidRequestError(
+                f"cannot parse target {value!r}: expected 'provider/model', "
+                "e.g. 'groq/llama-3.1-8b-instant'"
+            )
+        provider, model = value.split("/", 1)
+        if not provider.strip() or not model.strip():
+            raise InvalidRequestError(f"cannot parse target {value!r}: empty provider or model")
+        return cls(provider=provider.strip().lower(), model=model.strip())
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+
+class Usage(BaseModel):
+    """Token counts reported by the provider (None where it did not say)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    total_tokens: int | None = None
+
+    @classmethod
+    def of(cls, input_tokens: Any = None, output_tokens: Any = None, total: Any = None) -> Usage:
+        """Build from possibly-missing counts, deriving the total when both parts are known."""
+        i = int(input_tokens) if input_tokens is not None else None
+        o = int(output_tokens) if output_tokens is not None else None
+        t = int(total) if total is not None else (i + o if i is not None and o is not None else i)
+        return cls(input_tokens=i, output_tokens=o, total_tokens=t)
+
+
+class ToolCall(BaseModel):
+    """A tool call normalised across providers: id, name and parsed arguments."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)

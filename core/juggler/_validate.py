@@ -1,0 +1,225 @@
+"""Input checks that run before any request: bad input gets a clear error, and no provider is
+called. Each function returns the normalised request the engine will route."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from ._errors import InvalidRequestError
+from ._requests import ChatRequest, EmbedRequest, RerankRequest, SpeakRequest, TranscribeRequest
+
+__all__ = [
+    "AUDIO_FORMATS",
+    "chat_request",
+    "document_text",
+    "embed_request",
+    "rerank_request",
+    "speak_request",
+    "transcribe_request",
+]
+
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+AUDIO_FORMATS = {
+    "mp3": "audio/mpeg",
+    "mpga": "audio/mpeg",
+    "mpeg": "audio/mpeg",
+    "wav": "audio/wav",
+    "m4a": "audio/mp4",
+    "mp4": "audio/mp4",
+    "webm": "audio/webm",
+    "ogg": "audio/ogg",
+    "flac": "audio/flac",
+}
+_SPEECH_FORMATS = frozenset({"mp3", "opus", "aac", "flac", "wav", "pcm"})
+
+
+def _messages(messages: Any) -> list[dict[str, Any]]:
+    if isinstance(messages, str):
+        messages = [{"role": "user", "content": messages}]
+    if not isinstance(messages, Sequence) or isinstance(messages, bytes) or not messages:
+        raise InvalidRequestError("messages must be a non-empty list of {'role', 'content'} dicts")
+    out: list[dict[str, Any]] = []
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise InvalidRequestError(f"messages[{i}] must be a dict, got {type(message).__name__}")
+        role = message.get("role")
+        if role not in _ROLES:
+            raise InvalidRequestError(
+                f"messages[{i}] has unknown role {role!r}; expected one of {sorted(_ROLES)}"
+            )
+        content = message.get("content")
+        has_calls = role == "assistant" and bool(message.get("tool_calls"))
+        if content is None and not has_calls:
+            raise InvalidRequestError(f"messages[{i}] ({role}) has no content")
+        if isinstance(content, str) and not content.strip() and role == "user":
+            raise InvalidRequestError(f"messages[{i}] (user) has empty content")
+        if content is not None and not isinstance(content, str | list):
+            raise InvalidRequestError(
+                f"messages[{i}].content must be a string or a list of parts"
+            )
+        if role == "tool" and not message.get("tool_call_id"):
+            raise InvalidRequestError(f"messages[{i}] (tool) needs a tool_call_id")
+        out.append(message)
+    return out
+
+
+def chat_request(
+    messages: Any,
+    *,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    top_p: float | None = None,
+    stop: str | Sequence[str] | None = None,
+    tools: Sequence[dict[str, Any]] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+    response_format: dict[str, Any] | None = None,
+    seed: int | None = None,
+    extra_body: dict[str, Any] | None = None,
+) -> ChatRequest:
+    """Check and normalise a chat call."""
+    if temperature is not None and not 0.0 <= float(temperature) <= 2.0:
+        raise InvalidRequestError(f"temperature must be between 0 and 2, got {temperature}")
+    if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens <= 0):
+        raise InvalidRequestError(f"max_tokens must be a positive integer, got {max_tokens!r}")
+    if top_p is not None and not 0.0 < float(top_p) <= 1.0:
+        raise InvalidRequestError(f"top_p must be in (0, 1], got {top_p}")
+    stops = [stop] if isinstance(stop, str) else list(stop) if stop else None
+    tool_list = [_tool(t, i) for i, t in enumerate(tools)] if tools else None
+    if tool_choice is not None and not tool_list and tool_choice != "none":
+        raise InvalidRequestError("tool_choice was given without tools")
+    if response_format is not None and response_format.get("type") not in (
+        "json_object",
+        "json_schema",
+        "text",
+    ):
+        raise InvalidRequestError(
+            "response_format.type must be 'json_object', 'json_schema' or 'text'"
+        )
+    return ChatRequest(
+        messages=_messages(messages),
+        temperature=temperature,
+        max_tokens=max_tokens,
+        top_p=top_p,
+        stop=stops,
+        tools=tool_list,
+        tool_choice=tool_choice,
+        response_format=response_format,
+        seed=seed,
+        extra_body=dict(extra_body or {}),
+    )
+
+
+def _tool(tool: Any, i: int) -> dict[str, Any]:
+    if not isinstance(tool, dict):
+        raise InvalidRequestError(f"tools[{i}] must be an OpenAI function-tool dict")
+    fn = tool.get("function") if tool.get("type") == "function" else None
+    if not isinstance(fn, dict) or not fn.get("name"):
+        raise InvalidRequestError(
+            f"tools[{i}] must look like {{'type': 'function', 'function': {{'name': ..., "
+            "'parameters': {...}}}}"
+        )
+    return tool
+
+
+def embed_request(
+    texts: str | Sequence[str], *, input_type: str | None = None, dimensions: int | None = None
+) -> EmbedRequest:
+    """Check an embeddings call: a non-empty list of non-empty strings."""
+    items = [texts] if isinstance(texts, str) else list(texts)
+    if not items:
+        raise InvalidRequestError("embed() needs at least one text")
+    for i, text in enumerate(items):
+        if not isinstance(text, str) or not text:
+            raise InvalidRequestError(f"texts[{i}] must be a non-empty string")
+    if input_type not in (None, "query", "document"):
+        raise InvalidRequestError("input_type must be 'query' or 'document'")
+    if dimensions is not None and dimensions <= 0:
+        raise InvalidRequestError("dimensions must be positive")
+    return EmbedRequest(texts=items, input_type=input_type, dimensions=dimensions)
+
+
+def document_text(doc: Any, accessor: Callable[[Any], str] | None = None) -> str:
+    """The text of a rerank document: a str, ``accessor(doc)``, ``.text``, ``.page_content``."""
+    if accessor is not None:
+        return accessor(doc)
+    if isinstance(doc, str):
+        return doc
+    for attr in ("text", "page_content", "content"):
+        value = getattr(doc, attr, None)
+        if isinstance(value, str):
+            return value
+    if isinstance(doc, dict) and isinstance(doc.get("text"), str):
+        return str(doc["text"])
+    raise InvalidRequestError(
+        f"cannot read text from a {type(doc).__name__}; pass text_of=lambda d: ..."
+    )
+
+
+def rerank_request(
+    query: str,
+    documents: Sequence[Any],
+    top_k: int | None,
+    accessor: Callable[[Any], str] | None = None,
+) -> RerankRequest:
+    """Check a rerank call."""
+    if not isinstance(query, str) or not query.strip():
+        raise InvalidRequestError("rerank() needs a non-empty query string")
+    if not documents:
+        raise InvalidRequestError("rerank() needs at least one document")
+    if top_k is not None and (not isinstance(top_k, int) or top_k <= 0):
+        raise InvalidRequestError(f"top_k must be a positive integer, got {top_k!r}")
+    texts = [document_text(d, accessor) for d in documents]
+    return RerankRequest(query=query, documents=texts, top_k=top_k)
+
+
+def transcribe_request(
+    audio: str | Path | bytes | IO[bytes],
+    *,
+    filename: str | None = None,
+    language: str | None = None,
+    prompt: str | None = None,
+) -> TranscribeRequest:
+    """Read the audio (path, bytes or binary file) and check its format."""
+    if isinstance(audio, str | Path):
+        path = Path(audio)
+        if not path.is_file():
+            raise InvalidRequestError(f"audio file not found: {path}")
+        data, name = path.read_bytes(), filename or path.name
+    elif isinstance(audio, bytes | bytearray):
+        data, name = bytes(audio), filename or "audio.mp3"
+    elif hasattr(audio, "read"):
+        data = audio.read()
+        if not isinstance(data, bytes):
+            raise InvalidRequestError("the audio file object must be opened in binary mode")
+        name = filename or Path(getattr(audio, "name", "audio.mp3")).name
+    else:
+        raise InvalidRequestError("audio must be a path, bytes or a binary file object")
+    if not data:
+        raise InvalidRequestError("the audio is empty")
+    ext = Path(name).suffix.lower().lstrip(".")
+    if ext not in AUDIO_FORMATS:
+        raise InvalidRequestError(
+            f"unsupported audio format {ext!r}; expected one of {sorted(AUDIO_FORMATS)}"
+        )
+    content_type = AUDIO_FORMATS.get(ext) or mimetypes.guess_type(name)[0] or "audio/mpeg"
+    return TranscribeRequest(
+        audio=data, filename=name, content_type=content_type, language=language, prompt=prompt
+    )
+
+
+def speak_request(
+    text: str, *, voice: str | None = None, format: str = "mp3", speed: float | None = None
+) -> SpeakRequest:
+    """Check a speech call."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidRequestError("speak() needs non-empty text")
+    if format not in _SPEECH_FORMATS:
+        raise InvalidRequestError(
+            f"unsupported speech format {format!r}; expected one of {sorted(_SPEECH_FORMATS)}"
+        )
+    if speed is not None and not 0.25 <= speed <= 4.0:
+        raise InvalidRequestError("speed must be between 0.25 and 4.0")
+    return SpeakRequest(text=text, voice=voice, format=format, speed=speed)
