@@ -314,9 +314,7 @@ def classify(
         cls = OverloadedError
     else:
         cls = ServerError
-    return cls(
-        message, provider=provider, model=model, status_code=status, retry_after=retry_after
-    )
+    return cls(message, provider=provider, model=model, status_code=status, retry_after=retry_after)
 
 
 def error_in_body(
@@ -324,7 +322,7 @@ def error_in_body(
 ) -> ProviderError | None:
     """An ``error`` object inside a 2xx answer (some gateways do this) becomes an error."""
     if isinstance(body, dict) and body.get("error") and not body.get("choices"):
-        message, kind = _error_message(body, "")
+        message, _ = _error_message(body, "")
         code = body["error"].get("code") if isinstance(body["error"], dict) else None
         status = code if isinstance(code, int) and 400 <= code < 600 else None
         if status is not None:

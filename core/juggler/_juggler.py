@@ -158,8 +158,13 @@ class Juggler:
         request = check.chat_request(messages, **params)
         log = AttemptLog()
         chain = self._plan(
-            Capability.CHAT, log, targets=targets, model=model, tier=tier,
-            preferred_provider=preferred_provider, preferred_model=preferred_model,
+            Capability.CHAT,
+            log,
+            targets=targets,
+            model=model,
+            tier=tier,
+            preferred_provider=preferred_provider,
+            preferred_model=preferred_model,
             request=request,
         )
         routed = await self.engine.run(
@@ -167,9 +172,15 @@ class Juggler:
         )
         r = routed.result
         return ChatResponse(
-            r.content, provider=routed.target.provider, model=r.model or routed.target.model,
-            latency_ms=routed.latency_ms, usage=r.usage, finish_reason=r.finish_reason,
-            tool_calls=r.tool_calls, models_used=routed.attempts, raw=r.raw,
+            r.content,
+            provider=routed.target.provider,
+            model=r.model or routed.target.model,
+            latency_ms=routed.latency_ms,
+            usage=r.usage,
+            finish_reason=r.finish_reason,
+            tool_calls=r.tool_calls,
+            models_used=routed.attempts,
+            raw=r.raw,
         )
 
     def chat(self, messages: Any, **kwargs: Any) -> ChatResponse:
@@ -191,8 +202,13 @@ class Juggler:
         request = check.chat_request(messages, **params)
         log = AttemptLog()
         chain = self._plan(
-            Capability.CHAT, log, targets=targets, model=model, tier=tier,
-            preferred_provider=preferred_provider, preferred_model=preferred_model,
+            Capability.CHAT,
+            log,
+            targets=targets,
+            model=model,
+            tier=tier,
+            preferred_provider=preferred_provider,
+            preferred_model=preferred_model,
             request=request,
         )
         return AsyncChatStream(
@@ -235,8 +251,12 @@ class Juggler:
         routed: Routed[EmbedResult] = await self.engine.run(chain, op, deadline=deadline, log=log)
         r = routed.result
         return EmbeddingResponse(
-            r.vectors, provider=routed.target.provider, model=routed.target.model,
-            space=space_of(routed.target), latency_ms=routed.latency_ms, usage=r.usage,
+            r.vectors,
+            provider=routed.target.provider,
+            model=routed.target.model,
+            space=space_of(routed.target),
+            latency_ms=routed.latency_ms,
+            usage=r.usage,
             models_used=routed.attempts,
         )
 
@@ -268,10 +288,14 @@ class Juggler:
             ranking = ranking[:top_k]
         docs = list(documents)
         return RerankResponse(
-            [docs[i] for i, _ in ranking], scores=[s for _, s in ranking],
-            indices=[i for i, _ in ranking], provider=routed.target.provider,
-            model=routed.target.model, latency_ms=routed.latency_ms,
-            usage=routed.result.usage, models_used=routed.attempts,
+            [docs[i] for i, _ in ranking],
+            scores=[s for _, s in ranking],
+            indices=[i for i, _ in ranking],
+            provider=routed.target.provider,
+            model=routed.target.model,
+            latency_ms=routed.latency_ms,
+            usage=routed.result.usage,
+            models_used=routed.attempts,
         )
 
     def rerank(
@@ -303,12 +327,19 @@ class Juggler:
         )
         r = routed.result
         return TranscriptionResponse(
-            r.text, provider=routed.target.provider, model=routed.target.model,
-            language=r.language, duration=r.duration, segments=r.segments,
-            latency_ms=routed.latency_ms, models_used=routed.attempts,
+            r.text,
+            provider=routed.target.provider,
+            model=routed.target.model,
+            language=r.language,
+            duration=r.duration,
+            segments=r.segments,
+            latency_ms=routed.latency_ms,
+            models_used=routed.attempts,
         )
 
-    def transcribe(self, audio: str | Path | bytes | IO[bytes], **kwargs: Any) -> TranscriptionResponse:
+    def transcribe(
+        self, audio: str | Path | bytes | IO[bytes], **kwargs: Any
+    ) -> TranscriptionResponse:
         """Sync :meth:`atranscribe`."""
         return self._loop.run(self.atranscribe(audio, **kwargs))
 
@@ -331,11 +362,17 @@ class Juggler:
         )
         r = routed.result
         return SpeechResponse(
-            r.audio, content_type=r.content_type, provider=routed.target.provider,
-            model=routed.target.model, latency_ms=routed.latency_ms, models_used=routed.attempts,
+            r.audio,
+            content_type=r.content_type,
+            provider=routed.target.provider,
+            model=routed.target.model,
+            latency_ms=routed.latency_ms,
+            models_used=routed.attempts,
         )
 
-    def speak(self, text: str, voice: str | None = None, format: str = "mp3", **kwargs: Any) -> SpeechResponse:
+    def speak(
+        self, text: str, voice: str | None = None, format: str = "mp3", **kwargs: Any
+    ) -> SpeechResponse:
         """Sync :meth:`aspeak`."""
         return self._loop.run(self.aspeak(text, voice, format, **kwargs))
 

@@ -82,7 +82,7 @@ def resolve_provider(
     )
     spec = CATALOG.get(name)
     if spec is None:
-        if not (config.base_url and (config.wire or "openai")):
+        if not config.base_url:
             known = ", ".join(sorted(CATALOG))
             raise InvalidRequestError(
                 f"unknown provider {name!r}: known providers are {known}; "

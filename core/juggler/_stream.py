@@ -9,6 +9,7 @@ exceed ``stream_idle_timeout``; both count as failures.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
@@ -75,7 +76,9 @@ class _ToolCallAssembler:
                 args = json.loads(text) if text else {}
             except ValueError as exc:
                 raise InvalidResponseError(f"streamed tool arguments are not JSON: {exc}") from exc
-            out.append(ToolCall(id=part["id"] or f"call_{index}", name=part["name"], arguments=args))
+            out.append(
+                ToolCall(id=part["id"] or f"call_{index}", name=part["name"], arguments=args)
+            )
         return out
 
 
@@ -186,8 +189,14 @@ class AsyncChatStream:
             self.tool_calls = tools.calls()
         except GeneratorExit:
             await _close(iterator)
-            engine.note(self._log, target, "cancelled", engine.clock() - t0, retry=retry,
-                        note="stream closed by the caller")
+            engine.note(
+                self._log,
+                target,
+                "cancelled",
+                engine.clock() - t0,
+                retry=retry,
+                note="stream closed by the caller",
+            )
             raise
         except Exception as exc:
             await _close(iterator)
@@ -211,10 +220,9 @@ class _Failed(Exception):
 async def _close(iterator: AsyncIterator[Any]) -> None:
     closer = getattr(iterator, "aclose", None)
     if closer is not None:
-        try:
+        # The attempt already failed or was cancelled; closing is best effort.
+        with contextlib.suppress(Exception):
             await closer()
-        except Exception:  # the attempt already failed; closing is best effort
-            pass
 
 
 class ChatStream:

@@ -57,9 +57,7 @@ def _messages(messages: Any) -> list[dict[str, Any]]:
         if isinstance(content, str) and not content.strip() and role == "user":
             raise InvalidRequestError(f"messages[{i}] (user) has empty content")
         if content is not None and not isinstance(content, str | list):
-            raise InvalidRequestError(
-                f"messages[{i}].content must be a string or a list of parts"
-            )
+            raise InvalidRequestError(f"messages[{i}].content must be a string or a list of parts")
         if role == "tool" and not message.get("tool_call_id"):
             raise InvalidRequestError(f"messages[{i}] (tool) needs a tool_call_id")
         out.append(message)

@@ -149,7 +149,9 @@ class BaseProvider:
         except ValueError as exc:
             snippet = " ".join(text.split())[:80]
             raise self._error(
-                InvalidResponseError, f"answer is not valid JSON: {snippet!r}", model,
+                InvalidResponseError,
+                f"answer is not valid JSON: {snippet!r}",
+                model,
                 status_code=status,
             ) from exc
         err = error_in_body(body, provider=self.name, model=model, secrets=[self._api_key])
@@ -168,7 +170,7 @@ class BaseProvider:
             ) from exc
         except (httpx.TransportError, httpx.StreamError) as exc:
             raise self._error(
-                ProviderConnectionError, f"{type(exc).__name__}: {exc}" or "connection lost", model
+                ProviderConnectionError, f"{type(exc).__name__}: {exc}", model
             ) from exc
 
     async def _send(
@@ -216,9 +218,7 @@ class BaseProvider:
         self._check(response, response.text, model)
         return self._decode(response.text, model, response.status_code)
 
-    async def post_for_bytes(
-        self, path: str, payload: Any, *, model: str
-    ) -> tuple[bytes, str]:
+    async def post_for_bytes(self, path: str, payload: Any, *, model: str) -> tuple[bytes, str]:
         """POST JSON and return the binary answer and its content type (speech)."""
         response = await self._send(model, self.url(path), json_body=payload)
         self._check(response, response.text if response.status_code >= 300 else "", model)
@@ -242,22 +242,26 @@ class BaseProvider:
         url = path_or_url if path_or_url.startswith("http") else self.url(path_or_url)
         client = self._clients.get(self.name)
         all_headers = {"Accept": "text/event-stream", **self.auth_headers(), **(headers or {})}
-        async with self._guard(model):
-            async with client.stream("POST", url, json=payload, headers=all_headers) as response:
-                if response.status_code >= 300:
-                    await response.aread()
-                    self._check(response, response.text, model)
-                content_type = response.headers.get("content-type", "")
-                if "text/event-stream" not in content_type:
-                    # Some servers answer a stream request with one JSON body (often an error).
-                    await response.aread()
-                    self._decode(response.text, model)
-                    raise self._error(
-                        InvalidResponseError, f"expected an event stream, got {content_type!r}",
-                        model, status_code=response.status_code,
-                    )
-                async for event in EventSource(response).aiter_sse():
-                    yield event
+        async with (
+            self._guard(model),
+            client.stream("POST", url, json=payload, headers=all_headers) as response,
+        ):
+            if response.status_code >= 300:
+                await response.aread()
+                self._check(response, response.text, model)
+            content_type = response.headers.get("content-type", "")
+            if "text/event-stream" not in content_type:
+                # Some servers answer a stream request with one JSON body (often an error).
+                await response.aread()
+                self._decode(response.text, model)
+                raise self._error(
+                    InvalidResponseError,
+                    f"expected an event stream, got {content_type!r}",
+                    model,
+                    status_code=response.status_code,
+                )
+            async for event in EventSource(response).aiter_sse():
+                yield event
 
     def sse_json(self, event: ServerSentEvent, model: str) -> Any:
         """Decode one event's JSON data (raising InvalidResponseError on garbage)."""

@@ -105,7 +105,9 @@ class OpenAICompatProvider(BaseProvider):
             ]
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise self._error(
-                InvalidResponseError, f"unexpected chat answer shape: {exc!r}", model,
+                InvalidResponseError,
+                f"unexpected chat answer shape: {exc!r}",
+                model,
                 status_code=200,
             ) from exc
         usage = usage_from_openai(body.get("usage")) or Usage()
