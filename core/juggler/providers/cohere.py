@@ -1,0 +1,1 @@
+"""The cohere wire format (being written)."""

@@ -1,0 +1,1 @@
+"""The jina wire format (being written)."""

@@ -1,0 +1,1 @@
+"""The voyage wire format (being written)."""
