@@ -117,7 +117,7 @@ def _tool(tool: Any, i: int) -> dict[str, Any]:
     if not isinstance(fn, dict) or not fn.get("name"):
         raise InvalidRequestError(
             f"tools[{i}] must look like {{'type': 'function', 'function': {{'name': ..., "
-            "'parameters': {...}}}}"
+            "'parameters': {...}}}"
         )
     return tool
 
