@@ -24,6 +24,7 @@ from ._errors import (
     RequestRejectedError,
     ServerError,
     StreamInterruptedError,
+    UnsupportedRequestError,
 )
 from ._juggler import Juggler
 from ._responses import (
@@ -78,6 +79,7 @@ __all__ = [
     "Target",
     "ToolCall",
     "TranscriptionResponse",
+    "UnsupportedRequestError",
     "Usage",
     "__version__",
     "complete",

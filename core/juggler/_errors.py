@@ -15,6 +15,8 @@ target).
     │   ├── AuthenticationError       401 / 403        fallback (that key, that provider)
     │   ├── ModelNotFoundError        404              fallback
     │   ├── ContextLengthError        400 "too long"   fallback (another model may fit)
+    │   ├── UnsupportedRequestError   400 this model refuses a parameter or a tool call
+    │   │                                              fallback (another model may take it)
     │   ├── BadRequestError           other 4xx        stops the chain: every provider would refuse
     │   ├── ServerError               5xx              fallback, transient
     │   │   └── OverloadedError       529 / overloaded fallback, transient
@@ -60,6 +62,7 @@ __all__ = [
     "RequestRejectedError",
     "ServerError",
     "StreamInterruptedError",
+    "UnsupportedRequestError",
     "classify",
     "parse_retry_after",
     "redact",
@@ -68,8 +71,22 @@ __all__ = [
 _MAX_MESSAGE = 300
 # Key shapes of the vendors we speak to; a provider sometimes echoes part of a key back.
 _KEY_PATTERNS = re.compile(
+    # The look-behind keeps words like "task-specific" or "mask-generation" intact.
+    r"(?<![A-Za-z0-9_])"
     r"(sk-[A-Za-z0-9_\-*]{6,}|sk-ant-[A-Za-z0-9_\-*]{6,}|gsk_[A-Za-z0-9*]{6,}|AIza[0-9A-Za-z_\-]{10,}"
     r"|nvapi-[A-Za-z0-9_\-*]{6,}|pa-[A-Za-z0-9_\-]{10,}|jina_[A-Za-z0-9]{10,}|csk-[A-Za-z0-9*]{6,})"
+)
+# "Incorrect API key provided: sk-abc*****2345." (OpenAI's 401): even a masked echo shows the
+# key's first and last characters, so whatever follows "API key ...:" is dropped.
+_ECHOED_KEY = re.compile(r"(?i)(\bapi[ _-]?key(?: provided)?\s*:\s*)\S+?(?=[.,;]?(?:\s|$))")
+# 400s that another model may well accept: they describe this model's limits.
+_MODEL_SPECIFIC_WORDS = (
+    "unsupported_parameter",
+    "unsupported_value",
+    "tool_use_failed",
+    "model_not_supported",
+    "does not support",
+    "not supported with this model",
 )
 _CONTEXT_WORDS = (
     "context_length",
@@ -147,6 +164,11 @@ class ModelNotFoundError(ProviderError):
 
 class ContextLengthError(ProviderError):
     """400 saying the input is too long; a model with a larger window may take it."""
+
+
+class UnsupportedRequestError(ProviderError):
+    """A 400 that is about this model, not the request: an unsupported parameter or value,
+    or a tool call the model failed to produce (Groq's ``tool_use_failed``)."""
 
 
 class BadRequestError(ProviderError):
@@ -232,7 +254,7 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "[redacted]")
-    return _KEY_PATTERNS.sub("[redacted]", text)
+    return _ECHOED_KEY.sub(r"\1[redacted]", _KEY_PATTERNS.sub("[redacted]", text))
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
@@ -264,6 +286,10 @@ def _error_message(body: Any, text: str) -> tuple[str, str]:
         if isinstance(err, dict):
             msg = err.get("message") or err.get("detail") or err.get("msg") or ""
             kind = str(err.get("type") or err.get("code") or err.get("status") or "")
+            upstream = (err.get("metadata") or {}) if isinstance(err.get("metadata"), dict) else {}
+            if msg and isinstance(upstream.get("raw"), str):
+                # OpenRouter's message is only "Provider returned error"; the cause is here.
+                msg = f"{msg}: {upstream['raw']}"
             if msg:
                 return str(msg), kind
         elif isinstance(err, str):
@@ -308,6 +334,8 @@ def classify(
         cls = ContextLengthError
     elif status == 408:
         cls = ProviderTimeoutError
+    elif 400 <= status < 500 and any(w in lowered for w in _MODEL_SPECIFIC_WORDS):
+        cls = UnsupportedRequestError
     elif 400 <= status < 500:
         cls = BadRequestError
     elif status == 529 or "overloaded" in lowered:

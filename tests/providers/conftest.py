@@ -35,7 +35,6 @@ def replay() -> vcr.VCR:
         match_on=["method", "host", "path"],
         filter_headers=FILTERED_HEADERS,
         decode_compressed_response=True,
-        allow_playback_repeats=True,
     )
 
 
