@@ -113,7 +113,7 @@ CATALOG: dict[str, ProviderSpec] = {
             },
             urls={C.RERANK: "https://ai.api.nvidia.com/v1/retrieval"},
             embed_batch_limit=50,
-            wire_options=frozenset({"input_type"}),
+            wire_options=frozenset({"input_type", "nvidia_rerank"}),
         ),
         _row(
             name="google",
@@ -133,8 +133,8 @@ CATALOG: dict[str, ProviderSpec] = {
             tier=2,
             context_window=131_072,
             models={C.CHAT: "mistral-small-latest", C.EMBED: "mistral-embed"},
-            embed_batch_limit=512,
-            wire_options=frozenset({"no_stream_options"}),
+            embed_batch_limit=256,
+            wire_options=frozenset({"no_stream_options", "output_dimension"}),
         ),
         _row(
             name="cohere",
@@ -148,6 +148,7 @@ CATALOG: dict[str, ProviderSpec] = {
                 C.EMBED: "embed-english-v3.0",
                 C.RERANK: "rerank-v3.5",
             },
+            embed_batch_limit=96,
         ),
         _row(
             name="together",
@@ -204,6 +205,7 @@ CATALOG: dict[str, ProviderSpec] = {
             },
             embed_batch_limit=2048,
             default_voice="alloy",
+            wire_options=frozenset({"embed_base64"}),
         ),
         _row(
             name="anthropic",

@@ -1,1 +1,91 @@
-"""The jina wire format (being written)."""
+"""The Jina AI wire format: embeddings and rerank.
+
+``POST /embeddings`` takes ``model``, ``input``, ``task`` (``retrieval.query`` /
+``retrieval.passage``) and ``dimensions``, and answers OpenAI-like ``data[{index,
+embedding}]``. ``POST /rerank`` takes ``model``, ``query``, ``documents`` and ``top_n`` and
+answers ``results[{index, relevance_score}]``. Errors are ``{"detail": "..."}``.
+
+No recorded Jina traffic exists in the shared wire corpus; these shapes follow Jina's
+published API reference (see the cassettes' header comments).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._errors import InvalidResponseError
+from .._requests import EmbedRequest, EmbedResult, RerankRequest, RerankResult
+from .._types import Usage
+from .base import BaseProvider, register_wire
+from .openai_compat import ordered_vectors
+from .rerank_compat import ranking_from
+
+__all__ = ["JinaProvider"]
+
+_TASKS = {"query": "retrieval.query", "document": "retrieval.passage"}
+
+
+@register_wire
+class JinaProvider(BaseProvider):
+    """Jina embeddings and rerank."""
+
+    wire = "jina"
+
+    def embed_payload(self, model: str, request: EmbedRequest) -> dict[str, Any]:
+        """The JSON body of ``POST /embeddings``."""
+        payload: dict[str, Any] = {
+            "model": model,
+            "input": request.texts,
+            "embedding_type": "float",
+        }
+        if request.input_type:
+            payload["task"] = _TASKS[request.input_type]
+        if request.dimensions is not None:
+            payload["dimensions"] = request.dimensions
+        return payload
+
+    async def embed(self, model: str, request: EmbedRequest) -> EmbedResult:
+        """Embed one batch; vectors are put back in input order by ``index``."""
+        body = await self.post_json("/embeddings", self.embed_payload(model, request), model=model)
+        try:
+            vectors = ordered_vectors(body["data"], len(request.texts))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self._error(
+                InvalidResponseError, f"unexpected embeddings answer: {exc!r}", model
+            ) from exc
+        usage = body.get("usage") or {}
+        return EmbedResult(
+            vectors=vectors,
+            model=body.get("model") or model,
+            usage=Usage.of(usage.get("prompt_tokens"), None, usage.get("total_tokens")),
+        )
+
+    def rerank_payload(self, model: str, request: RerankRequest) -> dict[str, Any]:
+        """The JSON body of ``POST /rerank``."""
+        payload: dict[str, Any] = {
+            "model": model,
+            "query": request.query,
+            "documents": request.documents,
+            "return_documents": False,  # we hold the documents; don't ship them back
+        }
+        if request.top_k is not None:
+            payload["top_n"] = request.top_k
+        return payload
+
+    async def rerank(self, model: str, request: RerankRequest) -> RerankResult:
+        """Order the documents by relevance to the query."""
+        body = await self.post_json("/rerank", self.rerank_payload(model, request), model=model)
+        try:
+            ranking = ranking_from(body["results"], "relevance_score")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self._error(
+                InvalidResponseError, f"unexpected rerank answer shape: {exc!r}", model
+            ) from exc
+        if any(not 0 <= i < len(request.documents) for i, _ in ranking):
+            raise self._error(InvalidResponseError, "rerank index out of range", model)
+        usage = body.get("usage") or {}
+        return RerankResult(
+            ranking=ranking,
+            model=body.get("model") or model,
+            usage=Usage.of(usage.get("prompt_tokens"), None, usage.get("total_tokens")),
+        )

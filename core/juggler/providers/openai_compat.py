@@ -1,4 +1,4 @@
-"""The OpenAI wire format: chat completions (plain and SSE), embeddings, audio.
+"""The OpenAI wire format: chat completions (plain and SSE), embeddings, audio, rerank.
 
 Spoken by openai, groq, cerebras, nvidia, together, moonshot, mistral, deepseek, openrouter
 and any server given a ``base_url``. Vendor quirks (Groq's ``x_groq.usage``, Mistral's lack of
@@ -7,7 +7,10 @@ and any server given a ``base_url``. Vendor quirks (Groq's ``x_groq.usage``, Mis
 
 from __future__ import annotations
 
+import array
+import base64
 import json
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,9 +28,18 @@ from .._requests import (
     TranscriptionResult,
 )
 from .._types import ToolCall, Usage
-from .base import BaseProvider, register_wire
+from .base import register_wire
+from .rerank_compat import CompatRerankMixin
 
-__all__ = ["OpenAICompatProvider", "parse_tool_arguments", "usage_from_openai"]
+__all__ = [
+    "OpenAICompatProvider",
+    "array_of_floats",
+    "decode_vector",
+    "ordered_vectors",
+    "parse_tool_arguments",
+    "text_of",
+    "usage_from_openai",
+]
 
 _AUDIO_MIME = {
     "mp3": "audio/mpeg",
@@ -46,6 +58,56 @@ def usage_from_openai(raw: Any) -> Usage | None:
     return Usage.of(raw.get("prompt_tokens"), raw.get("completion_tokens"), raw.get("total_tokens"))
 
 
+def decode_vector(value: Any) -> list[float]:
+    """An embedding as floats: a JSON list, or base64 of little-endian float32 (OpenAI, Voyage)."""
+    if isinstance(value, str):
+        raw = base64.b64decode(value, validate=True)
+        if len(raw) % 4:
+            raise ValueError(f"base64 embedding of {len(raw)} bytes is not float32")
+        return list(array_of_floats(raw))
+    if not isinstance(value, list):
+        raise TypeError(f"embedding is a {type(value).__name__}, not a list")
+    return [float(x) for x in value]
+
+
+def ordered_vectors(rows: Any, count: int, *, by_index: bool = True) -> list[list[float]]:
+    """``[{index, embedding}]`` (or bare vectors when ``by_index`` is False) as vectors in input
+    order; raises ``ValueError`` when the count is not the one asked for."""
+    if not isinstance(rows, list):
+        raise TypeError(f"expected a list of embeddings, got {type(rows).__name__}")
+    if by_index:
+        rows = [row["embedding"] for row in sorted(rows, key=lambda row: row.get("index", 0))]
+    vectors = [decode_vector(v) for v in rows]
+    if len(vectors) != count:
+        raise ValueError(f"asked for {count} vectors, got {len(vectors)}")
+    return vectors
+
+
+def array_of_floats(raw: bytes) -> array.array[float]:
+    """Little-endian float32 bytes as an array of Python floats."""
+    values = array.array("f", raw)
+    if sys.byteorder != "little":  # pragma: no cover - the wire is little-endian
+        values.byteswap()
+    return values
+
+
+def text_of(content: Any) -> str:
+    """The answer text of a message or delta ``content``.
+
+    Usually a string; Mistral's reasoning models (magistral) send a list of blocks, of which
+    only the ``text`` ones are answer text (``thinking`` blocks are not).
+    """
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            str(block.get("text") or "")
+            for block in content
+            if isinstance(block, dict) and block.get("type") == "text"
+        )
+    return ""
+
+
 def parse_tool_arguments(text: str | dict[str, Any] | None) -> dict[str, Any]:
     """Tool-call arguments arrive as a JSON string; an empty string means no arguments."""
     if isinstance(text, dict):
@@ -59,8 +121,11 @@ def parse_tool_arguments(text: str | dict[str, Any] | None) -> dict[str, Any]:
 
 
 @register_wire
-class OpenAICompatProvider(BaseProvider):
-    """Chat completions, embeddings, transcription and speech over the OpenAI wire format."""
+class OpenAICompatProvider(CompatRerankMixin):
+    """Chat completions, embeddings, transcription and speech over the OpenAI wire format.
+
+    Rerank (Together, NVIDIA) comes from :class:`CompatRerankMixin`.
+    """
 
     wire = "openai"
 
@@ -112,7 +177,7 @@ class OpenAICompatProvider(BaseProvider):
             ) from exc
         usage = usage_from_openai(body.get("usage")) or Usage()
         return ChatResult(
-            content=message.get("content") or "",
+            content=text_of(message.get("content")),
             model=body.get("model") or model,
             tool_calls=calls,
             usage=usage,
@@ -135,7 +200,7 @@ class OpenAICompatProvider(BaseProvider):
             delta = ChatDelta(usage=usage, model=chunk.get("model"))
             for choice in chunk.get("choices") or []:
                 d = choice.get("delta") or {}
-                delta.text += d.get("content") or ""
+                delta.text += text_of(d.get("content"))
                 for tc in d.get("tool_calls") or []:
                     fn = tc.get("function") or {}
                     delta.tool_calls.append(
@@ -150,31 +215,30 @@ class OpenAICompatProvider(BaseProvider):
                     delta.finish_reason = choice["finish_reason"]
             yield delta
 
-    async def embed(self, model: str, request: EmbedRequest) -> EmbedResult:
-        """``POST /embeddings``; vectors are put back in input order by their ``index``."""
-        payload: dict[str, Any] = {
-            "model": model,
-            "input": request.texts,
-            "encoding_format": "float",
-        }
+    def embed_payload(self, model: str, request: EmbedRequest) -> dict[str, Any]:
+        """The JSON body of ``POST /embeddings``, in this vendor's dialect."""
+        options = self.spec.wire_options
+        payload: dict[str, Any] = {"model": model, "input": request.texts}
+        # base64 is what the OpenAI SDK asks for (a quarter of the bytes of a JSON float list);
+        # vendors without that flag get plain floats, which every OpenAI-like server knows.
+        payload["encoding_format"] = "base64" if "embed_base64" in options else "float"
         if request.dimensions is not None:
-            payload["dimensions"] = request.dimensions
+            # Mistral's schema names it output_dimension and forbids unknown fields.
+            key = "output_dimension" if "output_dimension" in options else "dimensions"
+            payload[key] = request.dimensions
         if request.input_type and self.embed_needs_input_type():
             payload["input_type"] = "query" if request.input_type == "query" else "passage"
-        body = await self.post_json("/embeddings", payload, model=model)
+        return payload
+
+    async def embed(self, model: str, request: EmbedRequest) -> EmbedResult:
+        """``POST /embeddings``; vectors are put back in input order by their ``index``."""
+        body = await self.post_json("/embeddings", self.embed_payload(model, request), model=model)
         try:
-            rows = sorted(body["data"], key=lambda row: row.get("index", 0))
-            vectors = [list(map(float, row["embedding"])) for row in rows]
+            vectors = ordered_vectors(body["data"], len(request.texts))
         except (KeyError, TypeError, ValueError) as exc:
             raise self._error(
-                InvalidResponseError, f"unexpected embeddings shape: {exc!r}", model
+                InvalidResponseError, f"unexpected embeddings answer: {exc!r}", model
             ) from exc
-        if len(vectors) != len(request.texts):
-            raise self._error(
-                InvalidResponseError,
-                f"asked for {len(request.texts)} vectors, got {len(vectors)}",
-                model,
-            )
         usage = body.get("usage") or {}
         return EmbedResult(
             vectors=vectors,
@@ -187,8 +251,17 @@ class OpenAICompatProvider(BaseProvider):
         return "input_type" in self.spec.wire_options
 
     async def transcribe(self, model: str, request: TranscribeRequest) -> TranscriptionResult:
-        """``POST /audio/transcriptions`` with ``verbose_json`` for language and duration."""
-        data: dict[str, Any] = {"model": model, "response_format": "verbose_json"}
+        """``POST /audio/transcriptions`` with ``verbose_json`` for language and duration.
+
+        OpenAI's ``gpt-4o*-transcribe`` models accept only ``json`` (per the official spec);
+        asking them for ``verbose_json`` is a 400 that would stop the whole chain, so they get
+        ``json`` and answer without language and duration.
+        """
+        verbose = not model.split("/")[-1].startswith("gpt-4o")
+        data: dict[str, Any] = {
+            "model": model,
+            "response_format": "verbose_json" if verbose else "json",
+        }
         if request.language:
             data["language"] = request.language
         if request.prompt:

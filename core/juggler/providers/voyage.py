@@ -1,1 +1,85 @@
-"""The voyage wire format (being written)."""
+"""The Voyage AI wire format: embeddings and rerank.
+
+``POST /embeddings`` takes ``input``, ``model``, ``input_type`` (query/document) and
+``output_dimension``; vectors come back base64-encoded float32 (what Voyage's SDK asks for,
+and what the recordings hold). ``POST /rerank`` takes ``query``, ``documents`` and ``top_k``
+and answers ``data[{index, relevance_score}]``. Errors are ``{"detail": "..."}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._errors import InvalidResponseError
+from .._requests import EmbedRequest, EmbedResult, RerankRequest, RerankResult
+from .._types import Usage
+from .base import BaseProvider, register_wire
+from .openai_compat import ordered_vectors
+from .rerank_compat import ranking_from
+
+__all__ = ["VoyageProvider"]
+
+
+@register_wire
+class VoyageProvider(BaseProvider):
+    """Voyage embeddings and rerank."""
+
+    wire = "voyage"
+
+    def embed_payload(self, model: str, request: EmbedRequest) -> dict[str, Any]:
+        """The JSON body of ``POST /embeddings``."""
+        payload: dict[str, Any] = {
+            "input": request.texts,
+            "model": model,
+            "encoding_format": "base64",  # the only value Voyage's schema allows
+        }
+        if request.input_type:
+            payload["input_type"] = request.input_type  # "query" or "document", as Voyage says
+        if request.dimensions is not None:
+            payload["output_dimension"] = request.dimensions
+        return payload
+
+    async def embed(self, model: str, request: EmbedRequest) -> EmbedResult:
+        """Embed one batch; vectors are put back in input order by ``index``."""
+        body = await self.post_json("/embeddings", self.embed_payload(model, request), model=model)
+        try:
+            vectors = ordered_vectors(body["data"], len(request.texts))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self._error(
+                InvalidResponseError, f"unexpected embeddings answer: {exc!r}", model
+            ) from exc
+        usage = body.get("usage") or {}
+        return EmbedResult(
+            vectors=vectors,
+            model=body.get("model") or model,
+            usage=Usage.of(usage.get("total_tokens"), None),
+        )
+
+    def rerank_payload(self, model: str, request: RerankRequest) -> dict[str, Any]:
+        """The JSON body of ``POST /rerank``."""
+        payload: dict[str, Any] = {
+            "query": request.query,
+            "documents": request.documents,
+            "model": model,
+        }
+        if request.top_k is not None:
+            payload["top_k"] = request.top_k
+        return payload
+
+    async def rerank(self, model: str, request: RerankRequest) -> RerankResult:
+        """Order the documents by relevance to the query."""
+        body = await self.post_json("/rerank", self.rerank_payload(model, request), model=model)
+        try:
+            ranking = ranking_from(body["data"], "relevance_score")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self._error(
+                InvalidResponseError, f"unexpected rerank answer shape: {exc!r}", model
+            ) from exc
+        if any(not 0 <= i < len(request.documents) for i, _ in ranking):
+            raise self._error(InvalidResponseError, "rerank index out of range", model)
+        usage = body.get("usage") or {}
+        return RerankResult(
+            ranking=ranking,
+            model=body.get("model") or model,
+            usage=Usage.of(usage.get("total_tokens"), None),
+        )
