@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from juggler import Juggler
 
 Handler = Callable[[httpx.Request], httpx.Response]

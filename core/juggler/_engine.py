@@ -1,38 +1,47 @@
 """The routing engine: the only code that decides what to try next and does concurrency.
 
-For one call it walks the chain, runs each attempt under its timeout and the call's deadline,
-retries the same target on transient errors (tenacity; Retry-After honoured, otherwise
-full-jitter exponential), falls over to the next target otherwise, and records every attempt
-as a ``ModelAttempt``. It never names a provider. Streams are handled in ``_stream``, which
-uses the same attempt bookkeeping.
+For one call: cache → admission (circuit breakers) → attempts → record. Attempts run
+sequentially by default, or overlap (hedged or raced, in ``_race``). Each target's attempts
+go through tenacity: transient errors only, Retry-After or full-jitter waits, under the retry
+budget and the call's deadline. Every decision is a ``ModelAttempt``: skipped targets (circuit
+open, deadline passed, retry budget exhausted), cancelled losers, cache hits. The engine never
+names a provider. Streams (``_stream``) use the same bookkeeping.
 """
 
 from __future__ import annotations
 
+import bisect
+import inspect
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState
 
 from ._attempts import ModelAttempt, Outcome
+from ._breaker import BreakerConfig, Breakers, Permit
+from ._cache import ResponseCache
 from ._errors import (
     AllProvidersFailedError,
     ProviderError,
     ProviderTimeoutError,
     RequestRejectedError,
 )
+from ._health import HealthBoard
+from ._options import CallOptions, call_options
+from ._retry import RetryBudget, retry_if_transient, wait_retry_after_or_jitter
 from ._settings import Settings
 from ._types import Target
 from .providers.base import BaseProvider
 
-__all__ = ["AttemptLog", "Engine", "Routed"]
+__all__ = ["AttemptLog", "Call", "Engine", "Routed", "Skipped"]
 
 R = TypeVar("R")
 AttemptObserver = Callable[[Target, ModelAttempt], None]
+DEADLINE = "call deadline exceeded"
 
 
 @dataclass(slots=True)
@@ -40,6 +49,12 @@ class AttemptLog:
     """The attempts of one call, numbered in the order they started."""
 
     attempts: list[ModelAttempt] = field(default_factory=list)
+    issued: int = 0
+
+    def reserve(self) -> int:
+        """The number of an attempt that starts now (it is recorded when it ends)."""
+        self.issued = max(self.issued, len(self.attempts)) + 1
+        return self.issued
 
     def record(
         self,
@@ -51,8 +66,9 @@ class AttemptLog:
         retry: bool = False,
         hedged: bool = False,
         note: str | None = None,
+        number: int | None = None,
     ) -> ModelAttempt:
-        """Append one attempt and return it."""
+        """Add one attempt (in start order) and return it."""
         status = getattr(error, "status_code", None)
         if outcome == "success":
             status = status or 200
@@ -65,7 +81,7 @@ class AttemptLog:
             model=target.model,
             success=outcome in ("success", "cache_hit"),
             outcome=outcome,
-            attempt=len(self.attempts) + 1,
+            attempt=number if number is not None else self.reserve(),
             status_code=status,
             error=message,
             error_type=type(error).__name__ if error is not None else None,
@@ -73,7 +89,7 @@ class AttemptLog:
             retry=retry,
             hedged=hedged,
         )
-        self.attempts.append(attempt)
+        bisect.insort(self.attempts, attempt, key=lambda a: a.attempt)
         return attempt
 
 
@@ -85,12 +101,32 @@ class Routed(Generic[R]):
     target: Target
     attempts: list[ModelAttempt]
     latency_ms: float
+    cached: bool = False
+
+
+@dataclass(slots=True)
+class Call:
+    """One call in flight: its attempt log, options and absolute deadline."""
+
+    log: AttemptLog
+    options: CallOptions
+    started: float
+    deadline_at: float | None
+
+    def left(self, now: float) -> float | None:
+        """Seconds before the deadline (None: no deadline)."""
+        return None if self.deadline_at is None else self.deadline_at - now
+
+
+class Skipped(Exception):
+    """Internal: a target was not sent a request (recorded as ``skipped``); go on."""
 
 
 class Engine:
     """Walks a chain of targets for one call. Policy knobs come from ``Settings``.
 
-    ``clock``, ``sleep`` and ``rng`` are injectable so tests never wait for real.
+    ``clock``, ``sleep`` and ``rng`` are injectable so tests never wait for real; timeouts
+    use anyio's, so a test loop with virtual time drives them too.
     """
 
     def __init__(
@@ -101,13 +137,37 @@ class Engine:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         rng: Callable[[], float] = random.random,
+        wall: Callable[[], float] = time.time,
+        on_open: Callable[[str], Awaitable[None]] | None = None,
+        shared: Any = None,
     ) -> None:
+        s = settings
         self.providers = providers
         self.settings = settings
         self.clock = clock
         self.sleep = sleep
         self.rng = rng
-        self.observers: list[AttemptObserver] = []
+        self.on_open = on_open
+        self.shared = shared
+        self.breakers = Breakers(
+            BreakerConfig(
+                window=s.circuit_window,
+                min_calls=s.circuit_min_calls,
+                failure_rate=s.circuit_failure_rate,
+                consecutive_failures=s.circuit_consecutive_failures,
+                cooldown=s.circuit_cooldown,
+                max_cooldown=s.circuit_max_cooldown,
+                half_open_probes=s.circuit_half_open_probes,
+                auth_cooldown=s.circuit_auth_cooldown,
+                retry_after_cap=s.circuit_retry_after_cap,
+            ),
+            enabled=s.circuit_breaker,
+        )
+        self.budget = RetryBudget(s.retry_budget_ratio, s.retry_budget_min, s.retry_budget_window)
+        self.health = HealthBoard(s.health_window, wall)
+        self.cache = ResponseCache(s.cache_ttl_seconds, s.cache_max_entries, clock)
+        self.waits = wait_retry_after_or_jitter(s.retry_base_wait, s.retry_max_wait, rng)
+        self.observers: list[AttemptObserver] = [lambda _t, a: self.health.observe(a)]
 
     # ----- shared pieces, also used by the stream runner -----
 
@@ -119,24 +179,89 @@ class Engine:
 
     def backoff(self, error: BaseException | None, retry_number: int) -> float:
         """Seconds before retry ``retry_number`` (1-based): Retry-After, capped, or full jitter."""
-        s = self.settings
-        after = getattr(error, "retry_after", None)
-        if after is not None:
-            return min(float(after), s.retry_max_wait)
-        return self.rng() * min(s.retry_max_wait, s.retry_base_wait * 2 ** (retry_number - 1))
+        return self.waits.for_error(error, retry_number)
 
-    def note(self, log: AttemptLog, target: Target, *args: object, **kw: object) -> ModelAttempt:
-        """Record an attempt and tell the observers (health, breakers)."""
-        attempt = log.record(target, *args, **kw)  # type: ignore[arg-type]
+    def note(self, log: AttemptLog, target: Target, *args: Any, **kw: Any) -> ModelAttempt:
+        """Record an attempt and tell the observers (health)."""
+        attempt = log.record(target, *args, **kw)
         for observer in self.observers:
             observer(target, attempt)
         return attempt
 
-    def remaining(self, started: float, deadline: float | None) -> float | None:
-        """Seconds left of the call's deadline (None: no deadline)."""
-        if deadline is None:
-            return None
-        return deadline - (self.clock() - started)
+    def start(self, options: CallOptions | None = None, log: AttemptLog | None = None) -> Call:
+        """Begin a call: its log, options and absolute deadline."""
+        options = options or call_options(self.settings)
+        now = self.clock()
+        at = None if options.deadline is None else now + options.deadline
+        return Call(log or AttemptLog(), options, now, at)
+
+    def admit(self, call: Call, chain: Sequence[Target]) -> list[tuple[Target, bool]]:
+        """Each target with ``force``: when every circuit is open, the target whose cool-down
+        ends soonest is tried anyway rather than failing with no request at all."""
+        now = self.clock()
+        keys = [(t.provider, t.model) for t in chain]
+        if not keys or any(self.breakers.remaining(k, now) == 0 for k in keys):
+            return [(t, False) for t in chain]
+        soonest = self.breakers.soonest(keys, now)
+        return [(t, (t.provider, t.model) == soonest) for t in chain]
+
+    def permit(
+        self, call: Call, target: Target, *, force: bool = False, retry: bool = False
+    ) -> Permit:
+        """Leave to send to ``target`` now, or record why not and raise :class:`Skipped`."""
+        left = call.left(self.clock())
+        if left is not None and left <= 0:
+            self.note(call.log, target, "skipped", 0.0, note=DEADLINE, retry=retry)
+            raise Skipped(DEADLINE)
+        permit = self.breakers.acquire((target.provider, target.model), self.clock(), force=force)
+        if permit is None:
+            self.note(call.log, target, "skipped", 0.0, note="circuit open", retry=retry)
+            raise Skipped("circuit open")
+        return permit
+
+    def may_retry(self, call: Call, target: Target, wait: float) -> Permit | None:
+        """Leave to retry ``target`` after ``wait`` seconds, or None, with the reason recorded:
+        the deadline would pass, the circuit is open, or the retry budget is spent."""
+        now = self.clock()
+        left = call.left(now)
+        why = None
+        permit = None
+        if left is not None and left - wait <= 0:
+            why = DEADLINE
+        else:
+            permit = self.breakers.acquire((target.provider, target.model), now)
+            if permit is None:
+                why = "circuit open"
+            elif not self.budget.try_spend(now):
+                self.breakers.release(permit)
+                permit, why = None, "retry budget exhausted"
+        if why is not None:
+            self.note(call.log, target, "skipped", 0.0, note=why, retry=True)
+        return permit
+
+    async def verdict(self, permit: Permit, error: BaseException | None) -> None:
+        """Feed the breaker; when a circuit opens, share it and close the provider's idle
+        connections (they would only slow the pools of healthy providers)."""
+        opened = self.breakers.record(permit, self.clock(), error)
+        if opened:
+            provider, model = permit.key
+            if self.shared is not None:
+                seconds = self.breakers.remaining(permit.key, self.clock())
+                await _maybe_await(self.shared.publish_open(provider, model, seconds))
+            if self.on_open is not None:
+                await self.on_open(provider)
+        elif error is None and permit.probe and self.shared is not None:
+            await _maybe_await(self.shared.clear(*permit.key))
+
+    async def sync_shared(self, chain: Sequence[Target]) -> None:
+        """Adopt circuits other replicas opened (optional shared state, e.g. Redis)."""
+        if self.shared is None:
+            return
+        keys = [(t.provider, t.model) for t in chain]
+        remote = await _maybe_await(self.shared.open_remaining(keys))
+        now = self.clock()
+        for key, seconds in (remote or {}).items():
+            self.breakers.adopt(tuple(key), now, float(seconds))  # type: ignore[arg-type]
 
     @staticmethod
     def give_up(log: AttemptLog, error: BaseException | None) -> AllProvidersFailedError:
@@ -158,89 +283,136 @@ class Engine:
         *,
         deadline: float | None = None,
         log: AttemptLog | None = None,
+        options: CallOptions | None = None,
+        cache_key: str | None = None,
     ) -> Routed[R]:
-        """Try ``op`` on each target in order until one succeeds."""
-        log = log or AttemptLog()
-        started = self.clock()
-        deadline = deadline if deadline is not None else self.settings.deadline
+        """Answer from the cache, or try ``op`` on the targets until one succeeds."""
+        options = options or call_options(self.settings, {"deadline": deadline})
+        if cache_key is not None and options.cache:
+            hit = self.cache.get(cache_key)
+            if hit is not None:
+                result, target = hit
+                fresh = AttemptLog()
+                self.note(fresh, target, "cache_hit", 0.0)
+                return Routed(result, target, fresh.attempts, 0.0, cached=True)
+        call = self.start(options, log)
+        await self.sync_shared(chain)
+        lanes = self.admit(call, chain)
+        if options.concurrent and len(lanes) > 1:
+            from ._race import race  # the concurrent strategies live in their own module
+
+            result, target = await race(self, call, lanes, op)
+        else:
+            result, target = await self._sequential(call, lanes, op)
+        if cache_key is not None and options.cache:
+            self.cache.put(cache_key, result, target, options.cache_ttl)
+        latency = (self.clock() - call.started) * 1000.0
+        return Routed(result, target, call.log.attempts, latency)
+
+    async def _sequential(
+        self,
+        call: Call,
+        lanes: Sequence[tuple[Target, bool]],
+        op: Callable[[BaseProvider, Target], Awaitable[R]],
+    ) -> tuple[R, Target]:
         last_error: BaseException | None = None
-        for index, target in enumerate(chain):
-            left = self.remaining(started, deadline)
-            if left is not None and left <= 0:
-                self.note(log, target, "skipped", 0.0, note="call deadline exceeded")
-                continue
+        for index, (target, force) in enumerate(lanes):
+            retries = self.retries_for(index, len(lanes))
             try:
-                result = await self._run_target(
-                    target, op, self.retries_for(index, len(chain)), log, started, deadline
-                )
+                return await self.run_target(call, target, op, retries, force=force), target
+            except Skipped:
+                continue
             except Exception as exc:
                 last_error = exc
                 if isinstance(exc, ProviderError) and not exc.fallback:
                     break
-                continue
-            return Routed(result, target, log.attempts, (self.clock() - started) * 1000.0)
-        raise self.give_up(log, last_error) from last_error
+        raise self.give_up(call.log, last_error) from last_error
 
-    async def _run_target(
+    async def run_target(
         self,
+        call: Call,
         target: Target,
         op: Callable[[BaseProvider, Target], Awaitable[R]],
         retries: int,
-        log: AttemptLog,
-        started: float,
-        deadline: float | None,
+        *,
+        force: bool = False,
+        hedged: bool = False,
     ) -> R:
+        """One target: the first attempt, then tenacity retries on transient errors while the
+        attempts, the deadline, the circuit and the retry budget allow."""
         provider = self.providers[target.provider]
+        held = [self.permit(call, target, force=force)]
+        self.budget.request(self.clock())
 
-        def wait(state: RetryCallState) -> float:
-            error = state.outcome.exception() if state.outcome else None
-            pause = self.backoff(error, state.attempt_number)
-            left = self.remaining(started, deadline)
-            return pause if left is None else max(0.0, min(pause, left))
-
-        def transient(exc: BaseException) -> bool:
-            left = self.remaining(started, deadline)
-            return isinstance(exc, ProviderError) and exc.transient and (left is None or left > 0)
+        def stop(state: RetryCallState) -> bool:
+            # tenacity computes the wait before asking stop, so the deadline check is exact
+            if state.attempt_number > retries:
+                return True
+            permit = self.may_retry(call, target, state.upcoming_sleep or 0.0)
+            if permit is None:
+                return True
+            held[0] = permit
+            return False
 
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(retries + 1),
-            retry=retry_if_exception(transient),
-            wait=wait,
+            stop=stop,
+            retry=retry_if_transient(),
+            wait=self.waits,
             sleep=self.sleep,
             reraise=True,
         )
         async for try_ in retrying:
             with try_:
-                number = try_.retry_state.attempt_number
-                return await self._attempt(target, provider, op, log, number > 1, started, deadline)
+                retry = try_.retry_state.attempt_number > 1
+                return await self.attempt(call, target, provider, op, held[0], retry, hedged)
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
-    async def _attempt(
+    async def attempt(
         self,
+        call: Call,
         target: Target,
         provider: BaseProvider,
         op: Callable[[BaseProvider, Target], Awaitable[R]],
-        log: AttemptLog,
+        permit: Permit,
         retry: bool,
-        started: float,
-        deadline: float | None,
+        hedged: bool,
     ) -> R:
+        """One request under the attempt timeout and the call's deadline, recorded."""
         limit = self.settings.timeout
-        left = self.remaining(started, deadline)
+        left = call.left(self.clock())
+        cut_by_deadline = left is not None and left < limit
         if left is not None:
-            limit = min(limit, left)
+            limit = max(0.0, min(limit, left))
+        number = call.log.reserve()
         t0 = self.clock()
+        kw: dict[str, Any] = {"retry": retry, "hedged": hedged, "number": number}
         try:
             with anyio.fail_after(limit):
                 result = await op(provider, target)
         except TimeoutError as exc:
-            error = ProviderTimeoutError(
-                f"no answer within {limit:.1f}s", provider=target.provider, model=target.model
-            )
-            self.note(log, target, "error", self.clock() - t0, error, retry=retry)
+            text = DEADLINE if cut_by_deadline else f"no answer within {limit:.1f}s"
+            error = ProviderTimeoutError(text, provider=target.provider, model=target.model)
+            self.note(call.log, target, "error", self.clock() - t0, error, **kw)
+            if cut_by_deadline:
+                self.breakers.release(permit)  # not the provider's fault: it had less time
+            else:
+                await self.verdict(permit, error)
             raise error from exc
-        except Exception as exc:
-            self.note(log, target, "error", self.clock() - t0, exc, retry=retry)
+        except anyio.get_cancelled_exc_class():
+            self.breakers.release(permit)
+            concurrent = call.options.concurrent
+            note = "cancelled: another attempt answered first" if concurrent else "cancelled"
+            self.note(call.log, target, "cancelled", self.clock() - t0, note=note, **kw)
             raise
-        self.note(log, target, "success", self.clock() - t0, retry=retry)
+        except Exception as exc:
+            self.note(call.log, target, "error", self.clock() - t0, exc, **kw)
+            await self.verdict(permit, exc)
+            raise
+        self.note(call.log, target, "success", self.clock() - t0, **kw)
+        await self.verdict(permit, None)
         return result
+
+
+async def _maybe_await(value: Any) -> Any:
+    """Shared-state backends may be sync or async clients."""
+    return await value if inspect.isawaitable(value) else value

@@ -3,20 +3,25 @@ instance's own long-lived event-loop thread."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import asyncio
+import weakref
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import httpx
 
+from . import _calls as calls
+from . import _probe
 from . import _validate as check
+from ._cache import cache_key
 from ._engine import AttemptLog, Engine, Routed
-from ._errors import InvalidRequestError
 from ._fleet import TargetSpec, build_fleet
 from ._http import HttpClients
 from ._loop import LoopThread
-from ._plan import estimate_tokens, plan_chain, resolve_target, space_of
-from ._requests import ChatRequest, EmbedResult
+from ._options import call_options, split_options
+from ._plan import plan_call
+from ._requests import ChatRequest
 from ._responses import (
     ChatResponse,
     EmbeddingResponse,
@@ -26,10 +31,12 @@ from ._responses import (
 )
 from ._settings import ProviderConfig, Settings
 from ._stream import AsyncChatStream, ChatStream
-from ._types import Capability, Target, Usage
+from ._types import Capability, Target
 from .providers.base import BaseProvider
 
 __all__ = ["Juggler"]
+
+R = TypeVar("R")
 
 
 class Juggler:
@@ -45,7 +52,16 @@ class Juggler:
         allow_cross_space: let embedding fallback cross embedding spaces (see README).
         tier_neighbours: let ``tier=`` also take the neighbouring tiers, after the exact one.
         env: the environment to read keys from (default ``os.environ``).
-        **settings: any :class:`Settings` field (timeouts, retries, deadline, …).
+        breaker_store: share circuit state between processes, e.g.
+            ``juggler.state.redis.RedisBreakerStore(redis.asyncio.Redis())``.
+        clock, sleep, rng: the engine's monotonic clock, sleep and random source (for tests).
+        **settings: any :class:`Settings` field (timeouts, retries, deadline,
+            parallel_attempts, hedge_after_ms, hedge, cache_enabled, cache_ttl_seconds,
+            circuit_*, retry_budget_*, …).
+
+    Every call also takes the routing options ``deadline``, ``parallel_attempts``,
+    ``hedge_after_ms``, ``hedge``, ``cache_enabled`` and ``cache_ttl_seconds``, which override
+    the instance's settings for that call.
     """
 
     def __init__(
@@ -61,6 +77,10 @@ class Juggler:
         allow_cross_space: bool = False,
         tier_neighbours: bool = False,
         env: Mapping[str, str] | None = None,
+        breaker_store: Any = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        rng: Callable[[], float] | None = None,
         **settings: Any,
     ) -> None:
         self.settings = Settings(**settings)
@@ -76,8 +96,18 @@ class Juggler:
             explicit, providers, self._clients, env=env, allow_cross_space=allow_cross_space
         )
         self.tier_neighbours = tier_neighbours
-        self.engine = Engine(self._fleet.providers, self.settings)
+        timing: dict[str, Any] = {"clock": clock, "sleep": sleep, "rng": rng}
+        self.engine = Engine(
+            self._fleet.providers,
+            self.settings,
+            on_open=self._clients.drop_idle,
+            shared=breaker_store,
+            **{k: v for k, v in timing.items() if v is not None},
+        )
         self._loop = LoopThread()
+        self._probers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def __repr__(self) -> str:
         chains = {c.value: [str(t) for t in ts] for c, ts in self._fleet.chains.items() if ts}
@@ -99,45 +129,37 @@ class Juggler:
         capability: Capability,
         log: AttemptLog,
         *,
-        targets: Sequence[TargetSpec] | None = None,
-        tier: int | None = None,
-        preferred_provider: str | None = None,
-        preferred_model: str | None = None,
-        model: str | None = None,
         request: ChatRequest | None = None,
+        **choices: Any,
     ) -> list[Target]:
-        chain = (
-            [self._known(Target.parse(t), capability) for t in targets]
-            if targets is not None
-            else self._fleet.chain(capability)
-        )
-        if model is not None:  # a framework's per-call model=: a target string, to the front
-            front = self._known(Target.parse(model), capability)
-            preferred_provider, preferred_model = front.provider, front.model
-            chain = [front, *[t for t in chain if t != front]]
-        plan = plan_chain(
-            chain,
-            tier=tier,
+        """The call's targets (``targets``, ``model``, ``tier``, ``preferred_*``); targets
+        left out for their context window are recorded as skipped."""
+        plan = plan_call(
+            self._fleet.providers,
+            self._fleet.chain(capability) if choices.get("targets") is None else [],
+            capability,
+            request=request,
             tier_neighbours=self.tier_neighbours,
-            preferred_provider=str(preferred_provider) if preferred_provider else None,
-            preferred_model=preferred_model,
-            prompt_tokens=estimate_tokens(request.messages) if request else None,
-            max_tokens=request.max_tokens if request else None,
+            **choices,
         )
         for target, reason in plan.skipped:
             self.engine.note(log, target, "skipped", 0.0, note=reason)
-        return [self._known(t, capability) for t in plan.targets]
+        return plan.targets
 
-    def _known(self, target: Target, capability: Capability) -> Target:
-        provider = self._fleet.providers.get(target.provider)
-        if provider is None:
-            raise InvalidRequestError(
-                f"provider {target.provider!r} is not configured in this Juggler; configured: "
-                f"{', '.join(sorted(self._fleet.providers))}"
-            )
-        if capability not in provider.capabilities:
-            raise InvalidRequestError(f"{target} cannot serve {capability.value}")
-        return resolve_target(target, provider.spec)
+    async def _route(
+        self,
+        capability: Capability,
+        chain: Sequence[Target],
+        request: Any,
+        op: Callable[[BaseProvider, Target], Awaitable[R]],
+        log: AttemptLog,
+        options: Mapping[str, Any],
+    ) -> Routed[R]:
+        """Options, cache key and the engine: the part every non-streamed call shares."""
+        opts = call_options(self.settings, options)
+        self._start_background_probe()
+        key = cache_key(capability.value, chain, request) if opts.cache else None
+        return await self.engine.run(chain, op, log=log, options=opts, cache_key=key)
 
     # ----- chat -----
 
@@ -154,7 +176,10 @@ class Juggler:
         **params: Any,
     ) -> ChatResponse:
         """Chat with fallback. ``params``: temperature, max_tokens, top_p, stop, tools,
-        tool_choice, response_format, seed, extra_body."""
+        tool_choice, response_format, seed, extra_body, and the routing options
+        (parallel_attempts, hedge_after_ms, hedge, cache_enabled, cache_ttl_seconds)."""
+        options = {**split_options(params), "deadline": deadline}
+        call_options(self.settings, options)  # bad options fail before anything else
         request = check.chat_request(messages, **params)
         log = AttemptLog()
         chain = self._plan(
@@ -167,21 +192,15 @@ class Juggler:
             preferred_model=preferred_model,
             request=request,
         )
-        routed = await self.engine.run(
-            chain, lambda p, t: p.chat(t.model, request), deadline=deadline, log=log
+        routed = await self._route(
+            Capability.CHAT,
+            chain,
+            request.cache_fields(),
+            lambda p, t: p.chat(t.model, request),
+            log,
+            options,
         )
-        r = routed.result
-        return ChatResponse(
-            r.content,
-            provider=routed.target.provider,
-            model=r.model or routed.target.model,
-            latency_ms=routed.latency_ms,
-            usage=r.usage,
-            finish_reason=r.finish_reason,
-            tool_calls=r.tool_calls,
-            models_used=routed.attempts,
-            raw=r.raw,
-        )
+        return calls.chat_response(routed)
 
     def chat(self, messages: Any, **kwargs: Any) -> ChatResponse:
         """Sync :meth:`achat`."""
@@ -196,9 +215,12 @@ class Juggler:
         tier: int | None = None,
         preferred_provider: str | None = None,
         preferred_model: str | None = None,
+        deadline: float | None = None,
         **params: Any,
     ) -> AsyncChatStream:
-        """Stream a chat answer with fallback before the first token (``async for``)."""
+        """Stream a chat answer with fallback before the first token (``async for``). Takes
+        the routing options too; hedging and racing apply before the first token."""
+        options = call_options(self.settings, {**split_options(params), "deadline": deadline})
         request = check.chat_request(messages, **params)
         log = AttemptLog()
         chain = self._plan(
@@ -211,8 +233,14 @@ class Juggler:
             preferred_model=preferred_model,
             request=request,
         )
+        key = cache_key(Capability.CHAT.value, chain, request.cache_fields())
         return AsyncChatStream(
-            self.engine, chain, lambda p, t: p.stream_chat(t.model, request), log
+            self.engine,
+            chain,
+            lambda p, t: p.stream_chat(t.model, request),
+            log,
+            options=options,
+            cache_key=key if options.cache else None,
         )
 
     def stream_chat(self, messages: Any, **kwargs: Any) -> ChatStream:
@@ -229,36 +257,18 @@ class Juggler:
         dimensions: int | None = None,
         targets: Sequence[TargetSpec] | None = None,
         deadline: float | None = None,
+        **options: Any,
     ) -> EmbeddingResponse:
-        """Embed texts; inputs are split to each provider's batch limit and kept in order."""
+        """Embed texts; inputs are split to each provider's batch limit and kept in order.
+        ``options``: the routing options (cache_enabled, parallel_attempts, hedge, …)."""
+        options["deadline"] = deadline
+        call_options(self.settings, options)
         request = check.embed_request(texts, input_type=input_type, dimensions=dimensions)
         log = AttemptLog()
         chain = self._plan(Capability.EMBED, log, targets=targets)
-
-        async def op(provider: BaseProvider, target: Target) -> EmbedResult:
-            size = provider.spec.embed_batch_limit
-            vectors: list[list[float]] = []
-            result: EmbedResult | None = None
-            tokens = 0
-            for start in range(0, len(request.texts), size):
-                part = type(request)(request.texts[start : start + size], input_type, dimensions)
-                result = await provider.embed(target.model, part)
-                vectors.extend(result.vectors)
-                tokens += result.usage.input_tokens or 0
-            assert result is not None
-            return EmbedResult(vectors, result.model, Usage.of(tokens or None, None))
-
-        routed: Routed[EmbedResult] = await self.engine.run(chain, op, deadline=deadline, log=log)
-        r = routed.result
-        return EmbeddingResponse(
-            r.vectors,
-            provider=routed.target.provider,
-            model=routed.target.model,
-            space=space_of(routed.target),
-            latency_ms=routed.latency_ms,
-            usage=r.usage,
-            models_used=routed.attempts,
-        )
+        op = calls.embed_op(request)
+        routed = await self._route(Capability.EMBED, chain, request, op, log, options)
+        return calls.embedding_response(routed)
 
     def embed(self, texts: str | Sequence[str], **kwargs: Any) -> EmbeddingResponse:
         """Sync :meth:`aembed`."""
@@ -275,28 +285,19 @@ class Juggler:
         text_of: Callable[[Any], str] | None = None,
         targets: Sequence[TargetSpec] | None = None,
         deadline: float | None = None,
+        **options: Any,
     ) -> RerankResponse:
-        """Order ``documents`` (strings, or objects with ``.text``/``text_of``) by relevance."""
+        """Order ``documents`` (strings, or objects with ``.text``/``text_of``) by relevance.
+        ``options``: the routing options."""
+        options["deadline"] = deadline
+        call_options(self.settings, options)
         request = check.rerank_request(query, documents, top_k, text_of)
         log = AttemptLog()
         chain = self._plan(Capability.RERANK, log, targets=targets)
-        routed = await self.engine.run(
-            chain, lambda p, t: p.rerank(t.model, request), deadline=deadline, log=log
+        routed = await self._route(
+            Capability.RERANK, chain, request, lambda p, t: p.rerank(t.model, request), log, options
         )
-        ranking = sorted(routed.result.ranking, key=lambda pair: -pair[1])
-        if top_k is not None:
-            ranking = ranking[:top_k]
-        docs = list(documents)
-        return RerankResponse(
-            [docs[i] for i, _ in ranking],
-            scores=[s for _, s in ranking],
-            indices=[i for i, _ in ranking],
-            provider=routed.target.provider,
-            model=routed.target.model,
-            latency_ms=routed.latency_ms,
-            usage=routed.result.usage,
-            models_used=routed.attempts,
-        )
+        return calls.rerank_response(routed, documents, top_k)
 
     def rerank(
         self, query: str, documents: Sequence[Any], top_k: int | None = None, **kwargs: Any
@@ -315,27 +316,26 @@ class Juggler:
         prompt: str | None = None,
         targets: Sequence[TargetSpec] | None = None,
         deadline: float | None = None,
+        **options: Any,
     ) -> TranscriptionResponse:
-        """Transcribe audio (a path, bytes or a binary file; mp3, wav, m4a, webm, ogg, flac)."""
+        """Transcribe audio (a path, bytes or a binary file; mp3, wav, m4a, webm, ogg, flac).
+        ``options``: the routing options."""
+        options["deadline"] = deadline
+        call_options(self.settings, options)
         request = check.transcribe_request(
             audio, filename=filename, language=language, prompt=prompt
         )
         log = AttemptLog()
         chain = self._plan(Capability.TRANSCRIBE, log, targets=targets)
-        routed = await self.engine.run(
-            chain, lambda p, t: p.transcribe(t.model, request), deadline=deadline, log=log
+        routed = await self._route(
+            Capability.TRANSCRIBE,
+            chain,
+            request,
+            lambda p, t: p.transcribe(t.model, request),
+            log,
+            options,
         )
-        r = routed.result
-        return TranscriptionResponse(
-            r.text,
-            provider=routed.target.provider,
-            model=routed.target.model,
-            language=r.language,
-            duration=r.duration,
-            segments=r.segments,
-            latency_ms=routed.latency_ms,
-            models_used=routed.attempts,
-        )
+        return calls.transcription_response(routed)
 
     def transcribe(
         self, audio: str | Path | bytes | IO[bytes], **kwargs: Any
@@ -352,23 +352,18 @@ class Juggler:
         speed: float | None = None,
         targets: Sequence[TargetSpec] | None = None,
         deadline: float | None = None,
+        **options: Any,
     ) -> SpeechResponse:
-        """Text to speech; ``.write_to_file(path)`` saves it."""
+        """Text to speech; ``.write_to_file(path)`` saves it. ``options``: the routing options."""
+        options["deadline"] = deadline
+        call_options(self.settings, options)
         request = check.speak_request(text, voice=voice, format=format, speed=speed)
         log = AttemptLog()
         chain = self._plan(Capability.SPEAK, log, targets=targets)
-        routed = await self.engine.run(
-            chain, lambda p, t: p.speak(t.model, request), deadline=deadline, log=log
+        routed = await self._route(
+            Capability.SPEAK, chain, request, lambda p, t: p.speak(t.model, request), log, options
         )
-        r = routed.result
-        return SpeechResponse(
-            r.audio,
-            content_type=r.content_type,
-            provider=routed.target.provider,
-            model=routed.target.model,
-            latency_ms=routed.latency_ms,
-            models_used=routed.attempts,
-        )
+        return calls.speech_response(routed)
 
     def speak(
         self, text: str, voice: str | None = None, format: str = "mp3", **kwargs: Any
@@ -376,27 +371,56 @@ class Juggler:
         """Sync :meth:`aspeak`."""
         return self._loop.run(self.aspeak(text, voice, format, **kwargs))
 
+    # ----- health -----
+
+    def get_health_status(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Per provider and model: circuit_state (closed / open / half_open), success_rate,
+        p50_ms, p95_ms, requests, failures, last_error, last_success_at (epoch seconds)."""
+        return _probe.health_status(self.engine, self._fleet.chains)
+
+    async def ahealth_check(self) -> dict[str, bool]:
+        """Probe every configured provider with one minimal request: ``{provider: answered}``.
+        A successful probe closes that target's open circuit."""
+        return await _probe.health_check(self.engine, self._fleet.chains)
+
+    def health_check(self) -> dict[str, bool]:
+        """Sync :meth:`ahealth_check`."""
+        return self._loop.run(self.ahealth_check())
+
+    def _start_background_probe(self) -> None:
+        interval = self.settings.background_probe_interval
+        if interval is None:
+            return
+        loop = asyncio.get_running_loop()
+        task = self._probers.get(loop)
+        if task is None or task.done():
+            coro = _probe.probe_open_circuits(self.engine, self._fleet.chains, interval)
+            self._probers[loop] = loop.create_task(coro)
+
     # ----- lifecycle -----
 
     async def aclose(self) -> None:
-        """Close the connection pools of the running event loop."""
+        """Close the connection pools of the running event loop (and its background probe)."""
+        task = self._probers.pop(asyncio.get_running_loop(), None)
+        if task is not None:
+            task.cancel()
         await self._clients.aclose()
 
     def close(self) -> None:
         """Close every pool and stop the loop thread. Safe to call twice."""
         if self._loop.running:
-            self._loop.run(self._clients.aclose())
+            self._loop.run(self.aclose())
             self._loop.stop()
 
     def __enter__(self) -> Juggler:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        Juggler.close(self)  # BackupModelRouter's close() is awaitable
 
     async def __aenter__(self) -> Juggler:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-        self.close()
+        Juggler.close(self)

@@ -10,13 +10,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._catalog import ProviderSpec
 from ._errors import InvalidRequestError
-from ._types import Target
+from ._types import Capability, Target
 
-__all__ = ["Plan", "estimate_tokens", "plan_chain", "resolve_target", "space_of"]
+if TYPE_CHECKING:
+    from ._requests import ChatRequest
+    from .providers.base import BaseProvider
+
+__all__ = ["Plan", "estimate_tokens", "plan_call", "plan_chain", "resolve_target", "space_of"]
 
 
 @dataclass(slots=True)
@@ -120,3 +124,55 @@ def _prefer(
             else template.model_copy(update={"model": model})
         ]
     return front + [t for t in targets if t not in front]
+
+
+def known_target(
+    providers: Mapping[str, BaseProvider], target: Target, capability: Capability
+) -> Target:
+    """``target`` checked against the configured providers, with catalogue defaults filled."""
+    provider = providers.get(target.provider)
+    if provider is None:
+        raise InvalidRequestError(
+            f"provider {target.provider!r} is not configured in this Juggler; configured: "
+            f"{', '.join(sorted(providers))}"
+        )
+    if capability not in provider.capabilities:
+        raise InvalidRequestError(f"{target} cannot serve {capability.value}")
+    return resolve_target(target, provider.spec)
+
+
+def plan_call(
+    providers: Mapping[str, BaseProvider],
+    configured: Sequence[Target],
+    capability: Capability,
+    *,
+    targets: Sequence[str | Target] | None = None,
+    model: str | None = None,
+    tier: int | None = None,
+    tier_neighbours: bool = False,
+    preferred_provider: str | None = None,
+    preferred_model: str | None = None,
+    request: ChatRequest | None = None,
+) -> Plan:
+    """One call's plan: per-call ``targets`` (or the configured chain), a framework's
+    per-call ``model=`` (a target string, moved to the front), then :func:`plan_chain`."""
+    chain = (
+        [known_target(providers, Target.parse(t), capability) for t in targets]
+        if targets is not None
+        else list(configured)
+    )
+    if model is not None:
+        front = known_target(providers, Target.parse(model), capability)
+        preferred_provider, preferred_model = front.provider, front.model
+        chain = [front, *[t for t in chain if t != front]]
+    plan = plan_chain(
+        chain,
+        tier=tier,
+        tier_neighbours=tier_neighbours,
+        preferred_provider=str(preferred_provider) if preferred_provider else None,
+        preferred_model=preferred_model,
+        prompt_tokens=estimate_tokens(request.messages) if request else None,
+        max_tokens=request.max_tokens if request else None,
+    )
+    plan.targets = [known_target(providers, t, capability) for t in plan.targets]
+    return plan

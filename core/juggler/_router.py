@@ -36,6 +36,11 @@ class BackupModelRouter(Juggler):
             messages = [{"role": "system", "content": system}, *messages]
         return await self.achat(messages, **kwargs)
 
+    async def health_check(self) -> dict[str, bool]:  # type: ignore[override]
+        """``await router.health_check()`` (awaitable, as in the seed API): probe every
+        configured provider with one minimal request; ``{provider: answered}``."""
+        return await self.ahealth_check()
+
     async def close(self) -> None:  # type: ignore[override]
         """Close the router's connections (awaitable, as in the seed API)."""
         await self.aclose()

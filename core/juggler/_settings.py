@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -48,6 +48,26 @@ class Settings(BaseModel):
         retry_max_wait: cap on a single wait, whatever Retry-After says.
         retry_base_wait: base of the full-jitter exponential backoff.
         max_connections: connection pool size per provider client.
+        parallel_attempts: race the top N targets at once (1: sequential).
+        hedge_after_ms: start the next target when the current one has not answered after
+            this many milliseconds.
+        hedge: ``"p95"``: hedge after the current target's own observed p95 latency.
+        hedge_default_ms: the hedge delay of ``hedge="p95"`` before ``hedge_min_samples``
+            successes have been seen.
+        hedge_min_samples: successes needed before a target's p95 is trusted.
+        cache_enabled: serve repeated identical calls from the response cache.
+        cache_ttl_seconds: how long a cached answer lives.
+        cache_max_entries: LRU bound of the cache.
+        circuit_breaker: turn the circuit breakers on (default) or off.
+        circuit_window, circuit_min_calls, circuit_failure_rate, circuit_consecutive_failures,
+        circuit_cooldown, circuit_max_cooldown, circuit_half_open_probes, circuit_auth_cooldown,
+        circuit_retry_after_cap: the breaker thresholds (see ``_breaker``).
+        retry_budget_ratio: retries may be at most this share of recent requests.
+        retry_budget_min: ... but this many per window are always allowed.
+        retry_budget_window: seconds of history the budget looks at.
+        health_window: successes kept per target for the latency percentiles.
+        background_probe_interval: seconds between background probes of open circuits
+            (None: no background probing).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -62,6 +82,29 @@ class Settings(BaseModel):
     retry_max_wait: float = Field(default=10.0, ge=0)
     retry_base_wait: float = Field(default=0.5, ge=0)
     max_connections: int = Field(default=256, ge=1)
+    parallel_attempts: int = Field(default=1, ge=1, le=8)
+    hedge_after_ms: float | None = Field(default=None, gt=0)
+    hedge: Literal["p95"] | None = None
+    hedge_default_ms: float = Field(default=2000.0, gt=0)
+    hedge_min_samples: int = Field(default=20, ge=1)
+    cache_enabled: bool = False
+    cache_ttl_seconds: float = Field(default=300.0, gt=0)
+    cache_max_entries: int = Field(default=1024, ge=1)
+    circuit_breaker: bool = True
+    circuit_window: int = Field(default=20, ge=1)
+    circuit_min_calls: int = Field(default=5, ge=1)
+    circuit_failure_rate: float = Field(default=0.5, gt=0, le=1)
+    circuit_consecutive_failures: int = Field(default=5, ge=1)
+    circuit_cooldown: float = Field(default=30.0, ge=0)
+    circuit_max_cooldown: float = Field(default=300.0, ge=0)
+    circuit_half_open_probes: int = Field(default=1, ge=1)
+    circuit_auth_cooldown: float = Field(default=3600.0, ge=0)
+    circuit_retry_after_cap: float = Field(default=600.0, ge=0)
+    retry_budget_ratio: float = Field(default=0.2, ge=0, le=1)
+    retry_budget_min: int = Field(default=3, ge=0)
+    retry_budget_window: float = Field(default=10.0, gt=0)
+    health_window: int = Field(default=100, ge=1)
+    background_probe_interval: float | None = Field(default=None, gt=0)
 
 
 def resolve_provider(

@@ -3,28 +3,30 @@
 Before the first content arrives, a failing target is recorded and the next one is tried,
 invisibly to the caller. After content has reached the caller, a failure raises
 ``StreamInterruptedError`` with the partial text: a stream is never silently truncated.
-The first content must arrive within ``first_token_timeout`` and no gap between chunks may
-exceed ``stream_idle_timeout``; both count as failures.
+The first content must arrive within ``first_token_timeout`` (and before the call's
+``deadline``) and no gap between chunks may exceed ``stream_idle_timeout``; both count as
+failures. Once content flows the deadline no longer applies: cutting an answer that is
+arriving would only waste it. Circuit breakers, the retry budget and same-target retries
+work as for other calls. ``parallel_attempts`` and hedging race streams only until the
+first content: the first stream to deliver wins, the others are closed and recorded
+``cancelled`` (no same-target retries inside a race). A complete stream is cached when
+caching is on; a hit replays the whole answer as one chunk. A partial stream never is.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
-import anyio
-
 from ._attempts import ModelAttempt
-from ._engine import AttemptLog, Engine
-from ._errors import (
-    InvalidResponseError,
-    ProviderError,
-    ProviderTimeoutError,
-    StreamInterruptedError,
-)
-from ._requests import ChatDelta, ToolCallDelta
+from ._breaker import Permit
+from ._engine import DEADLINE, AttemptLog, Call, Engine, Skipped
+from ._errors import InvalidResponseError, ProviderError, StreamInterruptedError
+from ._options import CallOptions, call_options
+from ._race import Opened, close_quietly, first_token_limit, next_delta, race_first_token
+from ._requests import ChatDelta, ChatResult, ToolCallDelta
+from ._retry import is_transient
 from ._types import Target, ToolCall, Usage
 from .providers.base import BaseProvider
 
@@ -84,8 +86,8 @@ class _ToolCallAssembler:
 
 class AsyncChatStream:
     """``async for chunk in stream`` yields :class:`StreamChunk`; afterwards it exposes
-    ``models_used``, ``usage``, ``finish_reason``, ``text``, ``tool_calls``, ``provider``
-    and ``model``."""
+    ``models_used``, ``usage``, ``finish_reason``, ``text``, ``tool_calls``, ``provider``,
+    ``model`` and ``cached``."""
 
     def __init__(
         self,
@@ -93,11 +95,16 @@ class AsyncChatStream:
         chain: Sequence[Target],
         op: StreamOp,
         log: AttemptLog | None = None,
+        *,
+        options: CallOptions | None = None,
+        cache_key: str | None = None,
     ) -> None:
         self._engine = engine
         self._chain = list(chain)
         self._op = op
         self._log = log or AttemptLog()
+        self._options = options or call_options(engine.settings)
+        self._cache_key = cache_key
         self._iterator: AsyncIterator[StreamChunk] | None = None
         self.text = ""
         self.usage: Usage | None = None
@@ -105,6 +112,7 @@ class AsyncChatStream:
         self.tool_calls: list[ToolCall] = []
         self.provider: str | None = None
         self.model: str | None = None
+        self.cached = False
         self.done = False
 
     @property
@@ -127,53 +135,123 @@ class AsyncChatStream:
 
     async def _run(self) -> AsyncIterator[StreamChunk]:
         engine = self._engine
-        last_error: BaseException | None = None
-        for index, target in enumerate(self._chain):
-            provider = engine.providers[target.provider]
-            retries = engine.retries_for(index, len(self._chain))
-            for number in range(retries + 1):
-                outcome = self._attempt(provider, target, retry=number > 0)
+        if self._cache_key is not None:
+            hit = engine.cache.get(self._cache_key)
+            if hit is not None:
+                yield self._replay(*hit)
+                return
+        call = engine.start(self._options, self._log)
+        await engine.sync_shared(self._chain)
+        lanes = engine.admit(call, self._chain)
+        if self._options.concurrent and len(lanes) > 1:
+            opened, last_error = await race_first_token(engine, call, lanes, self._op)
+            if opened is not None:
+                attempt = self._attempt(call, opened.target, opened.permit, opened=opened)
                 try:
-                    async for chunk in outcome:
+                    async for chunk in attempt:
                         yield chunk
                     return
                 except _Failed as failed:
                     last_error = failed.error
-                    transient = isinstance(last_error, ProviderError) and last_error.transient
-                    if not transient or number == retries:
-                        break
-                    await engine.sleep(engine.backoff(last_error, number + 1))
                 finally:
-                    # Closing the attempt closes its connection when the caller stops early.
-                    await outcome.aclose()  # type: ignore[attr-defined]
-            if isinstance(last_error, ProviderError) and not last_error.fallback:
-                break
+                    await attempt.aclose()  # type: ignore[attr-defined]
+        else:
+            async for chunk in self._sequential(call, lanes):
+                yield chunk
+            if self.done:
+                return
+            last_error = self._last_error
         self.done = True
         raise engine.give_up(self._log, last_error) from last_error
 
+    async def _sequential(
+        self, call: Call, lanes: Sequence[tuple[Target, bool]]
+    ) -> AsyncIterator[StreamChunk]:
+        engine = self._engine
+        self._last_error: BaseException | None = None
+        for index, (target, force) in enumerate(lanes):
+            retries = engine.retries_for(index, len(lanes))
+            try:
+                permit: Permit | None = engine.permit(call, target, force=force)
+            except Skipped:
+                continue
+            engine.budget.request(engine.clock())
+            for number in range(retries + 1):
+                if number > 0:
+                    wait = engine.backoff(self._last_error, number)
+                    permit = engine.may_retry(call, target, wait)
+                    if permit is None:
+                        break
+                    await engine.sleep(wait)
+                assert permit is not None
+                attempt = self._attempt(call, target, permit, retry=number > 0)
+                try:
+                    async for chunk in attempt:
+                        yield chunk
+                    return
+                except _Failed as failed:
+                    self._last_error = failed.error
+                    if not is_transient(failed.error):
+                        break
+                finally:
+                    # Closing the attempt closes its connection when the caller stops early.
+                    await attempt.aclose()  # type: ignore[attr-defined]
+            error = self._last_error
+            if isinstance(error, ProviderError) and not error.fallback:
+                break
+
+    def _replay(self, result: ChatResult, target: Target) -> StreamChunk:
+        """A cache hit: the whole answer as one chunk, and one ``cache_hit`` attempt."""
+        self._log = AttemptLog()
+        self._engine.note(self._log, target, "cache_hit", 0.0)
+        self.text, self.usage, self.finish_reason = (
+            result.content,
+            result.usage,
+            result.finish_reason,
+        )
+        self.tool_calls = list(result.tool_calls)
+        self.provider, self.model = target.provider, result.model or target.model
+        self.cached = self.done = True
+        fragments = [
+            ToolCallDelta(i, c.id, c.name, json.dumps(c.arguments))
+            for i, c in enumerate(result.tool_calls)
+        ]
+        delta = ChatDelta(result.content, fragments, result.usage, result.finish_reason, self.model)
+        return StreamChunk(delta, target)
+
     async def _attempt(
-        self, provider: BaseProvider, target: Target, *, retry: bool
+        self,
+        call: Call,
+        target: Target,
+        permit: Permit,
+        *,
+        retry: bool = False,
+        opened: Opened | None = None,
     ) -> AsyncIterator[StreamChunk]:
         engine, settings = self._engine, self._engine.settings
-        t0 = engine.clock()
+        if opened is not None:
+            iterator, pending = opened.iterator, list(opened.pending)
+            t0, number, hedged = opened.started, opened.number, opened.hedged
+        else:
+            provider = engine.providers[target.provider]
+            iterator, pending = self._op(provider, target).__aiter__(), []
+            t0, number, hedged = engine.clock(), call.log.reserve(), False
+        kw: dict[str, Any] = {"retry": retry, "hedged": hedged, "number": number}
         delivered = False
         tools = _ToolCallAssembler()
-        iterator = self._op(provider, target).__aiter__()
         try:
             while True:
-                limit = settings.stream_idle_timeout if delivered else settings.first_token_timeout
-                try:
-                    with anyio.fail_after(limit):
-                        delta = await iterator.__anext__()
-                except StopAsyncIteration:
+                if pending:
+                    delta: ChatDelta | None = pending.pop(0)
+                elif delivered:
+                    limit = settings.stream_idle_timeout
+                    delta = await next_delta(iterator, limit, "between chunks", target)
+                else:
+                    limit, cut = first_token_limit(engine, call)
+                    what = DEADLINE if cut else "before the first token"
+                    delta = await next_delta(iterator, limit, what, target)
+                if delta is None:
                     break
-                except TimeoutError as exc:
-                    what = "between chunks" if delivered else "before the first token"
-                    raise ProviderTimeoutError(
-                        f"no data {what} within {limit:.1f}s",
-                        provider=target.provider,
-                        model=target.model,
-                    ) from exc
                 for fragment in delta.tool_calls:
                     tools.add(fragment)
                 if delta.usage is not None:
@@ -188,25 +266,28 @@ class AsyncChatStream:
                     yield StreamChunk(delta, target)
             self.tool_calls = tools.calls()
         except GeneratorExit:
-            await _close(iterator)
-            engine.note(
-                self._log,
-                target,
-                "cancelled",
-                engine.clock() - t0,
-                retry=retry,
-                note="stream closed by the caller",
-            )
+            await close_quietly(iterator)
+            engine.breakers.release(permit)
+            note = "stream closed by the caller"
+            engine.note(self._log, target, "cancelled", engine.clock() - t0, note=note, **kw)
             raise
         except Exception as exc:
-            await _close(iterator)
-            engine.note(self._log, target, "error", engine.clock() - t0, exc, retry=retry)
+            await close_quietly(iterator)
+            engine.note(self._log, target, "error", engine.clock() - t0, exc, **kw)
+            await engine.verdict(permit, exc)
             if delivered:
                 self.done = True
                 raise StreamInterruptedError(self.text, self._log.attempts) from exc
             raise _Failed(exc) from exc
         self.done = True
-        engine.note(self._log, target, "success", engine.clock() - t0, retry=retry)
+        engine.note(self._log, target, "success", engine.clock() - t0, **kw)
+        await engine.verdict(permit, None)
+        if self._cache_key is not None:
+            result = ChatResult(
+                self.text, self.model or target.model, self.tool_calls,
+                self.usage or Usage(), self.finish_reason,
+            )  # fmt: skip
+            engine.cache.put(self._cache_key, result, target, self._options.cache_ttl)
 
 
 class _Failed(Exception):
@@ -215,14 +296,6 @@ class _Failed(Exception):
     def __init__(self, error: BaseException) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-async def _close(iterator: AsyncIterator[Any]) -> None:
-    closer = getattr(iterator, "aclose", None)
-    if closer is not None:
-        # The attempt already failed or was cancelled; closing is best effort.
-        with contextlib.suppress(Exception):
-            await closer()
 
 
 class ChatStream:

@@ -1,0 +1,190 @@
+"""Steps 4 and 5 of ``juggler demo``: an outage that opens a circuit and the recovery that
+closes it, then a hedged request beating a slow provider.
+
+Both need the resilience engine (circuit breakers, ``hedge_after_ms``); on a build without
+it each step prints that it needs it and is skipped. On the simulated fleet the outage hits
+nvidia and the slow provider is together; with ``--live`` a simulated provider is put in
+front of the real chain, because an outage cannot be ordered from a real vendor.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+
+from ._demo_fleet import SLOW_MS, chain_for
+from ._juggler import Juggler
+from ._settings import Settings
+
+if TYPE_CHECKING:
+    from .demo import Story
+
+__all__ = ["ResilienceStory", "hedging_available", "resilience_available"]
+
+COOLDOWN_S = 0.5  # the demo's breaker cool-down; the default (30 s) would not fit the story
+HEDGE_MS = 200.0
+MAX_OUTAGE_CALLS = 12
+_LIVE_MODEL = "demo-model"
+
+
+def resilience_available() -> bool:
+    """True when this build's Juggler has circuit breakers (and reports their state)."""
+    return "circuit_cooldown" in Settings.model_fields and hasattr(Juggler, "get_health_status")
+
+
+def hedging_available() -> bool:
+    """True when this build's Juggler can hedge (``hedge_after_ms``)."""
+    return "hedge_after_ms" in Settings.model_fields and hasattr(Juggler, "get_health_status")
+
+
+class ResilienceStory:
+    """Runs the outage and the hedge on ``sim`` (or on a simulator of its own when live)."""
+
+    def __init__(
+        self,
+        story: Story,
+        *,
+        sim: Any | None,
+        config: Mapping[str, Any],
+        live_chain: Sequence[str] = (),
+    ) -> None:
+        self.story = story
+        self.sim = sim
+        self.config = dict(config)
+        self.live_chain = list(live_chain)
+        self.live = sim is None
+
+    # ----- fleet for the two steps -----
+
+    def _fleet(self, kind: str) -> tuple[Any, str, list[str], dict[str, Any], Any]:
+        """(sim, failing-or-slow provider, chain, providers config, env) for one step."""
+        if not self.live:
+            chain = chain_for(kind)[0]
+            return self.sim, chain[0].split("/", 1)[0] if chain else "", chain, self.config, {}
+        import os
+
+        from .testing import ProviderSimulator, Scenario
+
+        name = "sim-outage" if kind == "outage" else "sim-slow"
+        scenario = Scenario(wire="openai", latency_ms=SLOW_MS if kind == "hedge" else 0.0)
+        sim = ProviderSimulator({name: scenario})
+        sim.start()
+        chain = [f"{name}/{_LIVE_MODEL}", *self.live_chain[:2]]
+        return sim, name, chain, sim.providers_config(), os.environ
+
+    def _juggler(self, chain: list[str], config: Mapping[str, Any], env: Any, **kw: Any) -> Juggler:
+        from .demo import _health_source
+
+        juggler = Juggler(chat=chain, providers=config, env=env, retry_base_wait=0.05, **kw)
+        self.story.health = _health_source(juggler)
+        return juggler
+
+    # ----- step 4 -----
+
+    def outage(self) -> None:
+        """Script a 100 % 503 outage, show the circuit opening, then the recovery."""
+        why = (
+            "A provider that keeps failing gets its circuit opened: later calls skip it without "
+            "sending a request, until a half-open probe finds it healthy again."
+        )
+        self.story.heading("An outage opens a circuit; the recovery closes it", why)
+        if not resilience_available():
+            self.story.skip("this step needs the resilience engine (circuit breakers)")
+            return
+        if self.live and not self.live_chain:
+            self.story.skip("no configured provider offers chat")
+            return
+        sim, down, chain, config, env = self._fleet("outage")
+        if len(chain) < 2:
+            self.story.skip("needs two chat providers")
+            return
+        from .testing import Scenario
+
+        try:
+            with self._juggler(chain, config, env, circuit_cooldown=COOLDOWN_S) as juggler:
+                self._outage(juggler, sim, down, chain)
+        finally:
+            sim.set_scenario(down, Scenario(wire=_wire(down)))
+            if self.live:
+                sim.stop()
+
+    def _outage(self, juggler: Juggler, sim: Any, down: str, chain: list[str]) -> None:
+        from .demo import PROMPT
+        from .testing import Scenario
+
+        out = self.story.out
+        sim.set_scenario(down, Scenario(wire=_wire(down), error_rates={503: 1.0}))
+        first = None
+        opened_at = None
+        for call in range(1, MAX_OUTAGE_CALLS + 1):
+            answer = juggler.chat(PROMPT, targets=chain)
+            first = first or answer
+            if any(a.provider == down and a.outcome == "skipped" for a in answer.models_used):
+                opened_at = (call, answer)
+                break
+        assert first is not None
+        out.print(f"[bold]{escape(down)} now answers 503 to everything.[/] The first call:")
+        self.story.result(str(first), first.models_used)
+        if opened_at is None:
+            self.story.skip(f"the circuit did not open within {MAX_OUTAGE_CALLS} calls")
+            return
+        call, answer = opened_at
+        before = sim.total(down)
+        out.print(
+            f"After {call - 1} failed calls the circuit of {escape(down)} is open. "
+            f"Call {call} skips it without a request:"
+        )
+        self.story.result(str(answer), answer.models_used)
+        sim.set_scenario(down, Scenario(wire=_wire(down)))
+        out.print(
+            f"[bold]{escape(down)} recovers.[/] After the {COOLDOWN_S:g} s cool-down the circuit "
+            "is half-open; the next call is the probe, and its success closes the circuit:"
+        )
+        time.sleep(COOLDOWN_S + 0.1)
+        probe = juggler.chat(PROMPT, targets=chain)
+        sent = sim.total(down) - before
+        self.story.result(str(probe), probe.models_used)
+        out.print(f"[dim]{escape(down)} received {sent} request(s) since its circuit opened[/]")
+
+    # ----- step 5 -----
+
+    def hedge(self) -> None:
+        """A slow first target: after ``HEDGE_MS`` the next one is started; first answer wins."""
+        why = (
+            f"The first target takes {SLOW_MS / 1000:g} s. After {HEDGE_MS:.0f} ms without an "
+            "answer the next target is started too; the first answer wins, the other is "
+            "cancelled (The Tail at Scale)."
+        )
+        self.story.heading("A hedged request beats a slow provider", why)
+        if not hedging_available():
+            self.story.skip("this step needs the resilience engine (hedge_after_ms)")
+            return
+        if self.live and not self.live_chain:
+            self.story.skip("no configured provider offers chat")
+            return
+        sim, _slow, chain, config, env = self._fleet("hedge")
+        try:
+            if len(chain) < 2:
+                self.story.skip("needs two chat providers")
+                return
+            from .demo import PROMPT
+
+            with self._juggler(chain, config, env, hedge_after_ms=HEDGE_MS) as juggler:
+                started = time.perf_counter()
+                answer = juggler.chat(PROMPT)
+                took = (time.perf_counter() - started) * 1000.0
+            self.story.out.print(f"answered in {took:.0f} ms instead of about {SLOW_MS:.0f} ms")
+            self.story.result(str(answer), answer.models_used)
+        finally:
+            if self.live:
+                sim.stop()
+
+
+def _wire(name: str) -> str | None:
+    """Names outside the catalogue (the live mode's stand-ins) speak the OpenAI wire."""
+    from ._catalog import CATALOG
+
+    return None if name in CATALOG else "openai"

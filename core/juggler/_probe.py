@@ -1,0 +1,136 @@
+"""Health: the status report, active probes of every provider, and background probing.
+
+``health_status`` joins the breakers' state with the health figures, per provider and model.
+``health_check`` sends each configured provider one minimal request (a one-token chat; an
+embedding of one word for embed-only providers; the cheapest call it offers otherwise) and
+says which answered. A probe goes through the breaker even when the circuit is open, so a
+successful probe of an open circuit closes it; background probing does exactly that, every
+``background_probe_interval`` seconds, for open circuits only.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import anyio
+
+from ._engine import Engine
+from ._options import CallOptions
+from ._requests import ChatRequest, EmbedRequest, RerankRequest, SpeakRequest, TranscribeRequest
+from ._types import Capability, Target
+from .providers.base import BaseProvider
+
+__all__ = ["PROBE_TIMEOUT", "health_check", "health_status", "probe", "probe_open_circuits"]
+
+PROBE_TIMEOUT = 15.0  # a probe answers in about a second when healthy; never wait a minute
+
+
+def health_status(
+    engine: Engine, chains: Mapping[Capability, Sequence[Target]]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{provider: {model: {circuit_state, success_rate, p50_ms, p95_ms, requests, failures,
+    last_error, last_success_at}}}`` for every configured target and every one tried."""
+    now = engine.clock()
+    keys = {(t.provider, t.model) for chain in chains.values() for t in chain}
+    keys.update(engine.health.keys())
+    keys.update(engine.breakers.known())
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for provider, model in sorted(keys):
+        figures = {"circuit_state": engine.breakers.state((provider, model), now)}
+        figures.update(engine.health.snapshot(provider, model))
+        out.setdefault(provider, {})[model] = figures
+    return out
+
+
+def _silent_wav(seconds: float = 0.1, rate: int = 8000) -> bytes:
+    frames = int(seconds * rate)
+    data = b"\x00\x00" * frames
+    header = struct.pack(
+        "<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(data), b"WAVE", b"fmt ", 16, 1, 1, rate,
+        rate * 2, 2, 16, b"data", len(data),
+    )  # fmt: skip
+    return header + data
+
+
+def _probe_op(capability: Capability) -> Callable[[BaseProvider, Target], Awaitable[Any]]:
+    if capability is Capability.CHAT:
+        request = ChatRequest([{"role": "user", "content": "ping"}], max_tokens=1)
+        return lambda p, t: p.chat(t.model, request)
+    if capability is Capability.EMBED:
+        return lambda p, t: p.embed(t.model, EmbedRequest(["ping"]))
+    if capability is Capability.RERANK:
+        return lambda p, t: p.rerank(t.model, RerankRequest("ping", ["ping", "pong"], 1))
+    if capability is Capability.SPEAK:
+        return lambda p, t: p.speak(t.model, SpeakRequest("ok"))
+    audio = TranscribeRequest(_silent_wav(), "probe.wav", "audio/wav")
+    return lambda p, t: p.transcribe(t.model, audio)
+
+
+_CHEAPEST = (
+    Capability.CHAT,
+    Capability.EMBED,
+    Capability.RERANK,
+    Capability.SPEAK,
+    Capability.TRANSCRIBE,
+)
+
+
+def probe_target(
+    provider: BaseProvider, chains: Mapping[Capability, Sequence[Target]]
+) -> tuple[Target, Capability] | None:
+    """The cheapest probe of ``provider``: its first target in the cheapest capability."""
+    for capability in _CHEAPEST:
+        for target in chains.get(capability, ()):
+            if target.provider == provider.name:
+                return target, capability
+    for capability in _CHEAPEST:
+        model = provider.spec.models.get(capability)
+        if model:
+            return Target(provider=provider.name, model=model), capability
+    return None
+
+
+async def probe(engine: Engine, target: Target, capability: Capability) -> bool:
+    """One minimal request to ``target``, through its breaker (a success closes an open
+    circuit) and into the health figures. True when it answered."""
+    provider = engine.providers[target.provider]
+    call = engine.start(CallOptions(deadline=min(engine.settings.timeout, PROBE_TIMEOUT)))
+    permit = engine.breakers.acquire((target.provider, target.model), engine.clock(), force=True)
+    assert permit is not None  # forced
+    try:
+        await engine.attempt(call, target, provider, _probe_op(capability), permit, False, False)
+    except Exception:
+        return False
+    return True
+
+
+async def health_check(
+    engine: Engine, chains: Mapping[Capability, Sequence[Target]]
+) -> dict[str, bool]:
+    """Probe every configured provider at once; ``{provider_name: answered}``."""
+    results: dict[str, bool] = {}
+
+    async def one(provider: BaseProvider) -> None:
+        found = probe_target(provider, chains)
+        results[provider.name] = found is not None and await probe(engine, *found)
+
+    async with anyio.create_task_group() as group:
+        for provider in engine.providers.values():
+            group.start_soon(one, provider)
+    return {name: results[name] for name in engine.providers}
+
+
+async def probe_open_circuits(
+    engine: Engine, chains: Mapping[Capability, Sequence[Target]], interval: float
+) -> None:
+    """Forever: every ``interval`` seconds, probe the targets whose circuit is not closed."""
+    capability_of = {(t.provider, t.model): cap for cap, chain in chains.items() for t in chain}
+    while True:
+        await engine.sleep(interval)
+        now = engine.clock()
+        for key in engine.breakers.known():
+            if engine.breakers.state(key, now) != "closed" and key in capability_of:
+                target = next(t for t in chains[capability_of[key]] if (t.provider, t.model) == key)
+                await probe(engine, target, capability_of[key])

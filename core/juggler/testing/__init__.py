@@ -1,0 +1,24 @@
+"""Testing tools: a loopback provider simulator and a scripted in-process provider.
+
+* :class:`ProviderSimulator` serves simulated OpenAI, Anthropic, Gemini, Cohere, Voyage and
+  Jina APIs on ``127.0.0.1``, each provider following a :class:`Scenario` (latency, error
+  rates, hangs, dropped connections, cut streams, malformed JSON).
+* :class:`FakeProvider` is its in-process twin: a provider whose answers and failures are
+  scripted per call, for unit tests of code that uses a Juggler.
+
+Importing this package registers the ``fake`` wire format.
+"""
+
+from ._fake import FakeCall, FakeProvider, FakeStream
+from ._pytest import simulator_fixture
+from ._scenario import Scenario
+from ._simulator import ProviderSimulator
+
+__all__ = [
+    "FakeCall",
+    "FakeProvider",
+    "FakeStream",
+    "ProviderSimulator",
+    "Scenario",
+    "simulator_fixture",
+]

@@ -1,0 +1,289 @@
+"""``FakeProvider``: a scripted, in-process provider (no HTTP) for unit tests of your own code.
+
+Each call to the provider takes the next step of its script:
+
+* a ``str``: the chat answer (streamed word by word);
+* a ``ToolCall`` or a list of them: a chat answer that calls tools;
+* an exception (e.g. ``RateLimitError("slow down")``): raised as this attempt's failure;
+* a result object (``ChatResult``, ``EmbedResult``, ``RerankResult``,
+  ``TranscriptionResult``, ``SpeechResult``): returned as is;
+* ``FakeStream(["Hel", "lo"], error=...)``: a stream that yields these deltas, then fails;
+* ``None``, or an exhausted script: the simulator's deterministic answer for the capability.
+
+A callable script is called as ``script(capability, request)`` and returns a step.
+
+It plugs into a Juggler through the ``fake`` wire format, registered when
+``juggler.testing`` is imported: ``Juggler(chat=["fake-a/m"], providers=fake.config())``.
+The Juggler then holds this very object, so ``fake.calls`` shows what it received.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import weakref
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._catalog import ProviderSpec
+from .._errors import ProviderError
+from .._http import HttpClients
+from .._requests import (
+    ChatDelta,
+    ChatRequest,
+    ChatResult,
+    EmbedRequest,
+    EmbedResult,
+    RerankRequest,
+    RerankResult,
+    SpeakRequest,
+    SpeechResult,
+    ToolCallDelta,
+    TranscribeRequest,
+    TranscriptionResult,
+)
+from .._types import Capability, ToolCall, Usage
+from ..providers.base import BaseProvider, register_wire
+from . import _behaviour as behaviour
+from ._wire_openai import chat_input
+
+__all__ = ["FakeCall", "FakeProvider", "FakeStream"]
+
+_REGISTRY: weakref.WeakValueDictionary[str, FakeProvider] = weakref.WeakValueDictionary()
+_tokens = itertools.count(1)
+
+Step = Any
+Script = Sequence[Step] | Callable[[str, Any], Step]
+
+
+@dataclass(slots=True)
+class FakeStream:
+    """A scripted stream: these text deltas, then ``error`` (if given) is raised."""
+
+    deltas: Sequence[str]
+    error: BaseException | None = None
+
+
+@dataclass(slots=True)
+class FakeCall:
+    """One call the fake received: capability, model and the wire-neutral request."""
+
+    capability: str
+    model: str
+    request: Any = field(repr=False)
+
+
+class FakeProvider(BaseProvider):
+    """A scripted provider; see the module docstring.
+
+    Args:
+        name: the provider name used in targets (``"fake-a/any-model"``).
+        script: steps taken one per call, or a callable ``(capability, request) -> step``.
+        models: default model per capability (default: ``"fake-model"`` for all five).
+    """
+
+    wire = "fake"
+
+    def __init__(
+        self,
+        name: str,
+        script: Script | None = None,
+        *,
+        models: dict[str, str] | None = None,
+    ) -> None:
+        offered = models or {c.value: "fake-model" for c in Capability}
+        spec = ProviderSpec(
+            name=name,
+            wire="fake",
+            base_url=f"fake://{name}-{next(_tokens)}",
+            env_prefix=name.upper().replace("-", "_"),
+            models={Capability(k): v for k, v in offered.items()},
+        )
+        super().__init__(spec, api_key=None, base_url=spec.base_url, clients=_NO_CLIENTS)
+        self._script = script
+        self._steps = iter(script) if script is not None and not callable(script) else None
+        self.calls: list[FakeCall] = []
+        _REGISTRY[self.base_url] = self
+
+    def config(self) -> dict[str, dict[str, Any]]:
+        """``providers=`` entry for a Juggler: ``{name: {"wire": "fake", ...}}``."""
+        models = {c.value: m for c, m in self.spec.models.items()}
+        return {self.name: {"wire": "fake", "base_url": self.base_url, "models": models}}
+
+    # ----- scripting -----
+
+    def _next(self, capability: Capability, model_name: str, request: Any) -> Step:
+        self.calls.append(FakeCall(capability.value, model_name, request))
+        if callable(self._script):
+            step = self._script(capability.value, request)
+        else:
+            step = next(self._steps, None) if self._steps is not None else None
+        if isinstance(step, BaseException):
+            if isinstance(step, ProviderError):
+                step.provider = step.provider or self.name
+                step.model = step.model or model_name
+            raise step
+        return step
+
+    # ----- capabilities -----
+
+    async def chat(self, model: str, request: ChatRequest) -> ChatResult:
+        """The next scripted chat answer."""
+        step = self._next(Capability.CHAT, model, request)
+        if isinstance(step, FakeStream):
+            step = "".join(step.deltas)
+        return _chat_result(step, model, request)
+
+    async def stream_chat(self, model: str, request: ChatRequest) -> AsyncIterator[ChatDelta]:
+        """The next scripted answer, streamed word by word (or a scripted ``FakeStream``)."""
+        step = self._next(Capability.CHAT, model, request)
+        if isinstance(step, FakeStream):
+            for text in step.deltas:
+                yield ChatDelta(text=text, model=model)
+            if step.error is not None:
+                raise step.error
+            yield ChatDelta(finish_reason="stop", usage=Usage.of(1, len(step.deltas)))
+            return
+        result = _chat_result(step, model, request)
+        for i, call in enumerate(result.tool_calls):
+            yield ChatDelta(
+                tool_calls=[ToolCallDelta(i, call.id, call.name, _json(call.arguments))],
+                model=model,
+            )
+        if result.content:
+            for piece in behaviour.pieces(result.content):
+                yield ChatDelta(text=piece, model=model)
+        yield ChatDelta(finish_reason=result.finish_reason, usage=result.usage, model=model)
+
+    async def embed(self, model: str, request: EmbedRequest) -> EmbedResult:
+        """Scripted vectors, or deterministic hash-seeded ones."""
+        step = self._next(Capability.EMBED, model, request)
+        if isinstance(step, EmbedResult):
+            return step
+        dims = request.dimensions or 256
+        vectors = (
+            step
+            if isinstance(step, list)
+            else [behaviour.embedding(t, dims) for t in request.texts]
+        )
+        return EmbedResult(vectors=vectors, model=model, usage=Usage.of(len(request.texts), None))
+
+    async def rerank(self, model: str, request: RerankRequest) -> RerankResult:
+        """Scripted ranking, or word-overlap scores."""
+        step = self._next(Capability.RERANK, model, request)
+        if isinstance(step, RerankResult):
+            return step
+        ranking = step if isinstance(step, list) else _ranking(request)
+        return RerankResult(ranking=ranking, model=model)
+
+    async def transcribe(self, model: str, request: TranscribeRequest) -> TranscriptionResult:
+        """A scripted transcript (a str), or the simulator's canned one."""
+        step = self._next(Capability.TRANSCRIBE, model, request)
+        if isinstance(step, TranscriptionResult):
+            return step
+        canned = _transcription(request)
+        text = step if isinstance(step, str) else canned["text"]
+        return TranscriptionResult(
+            text=text, model=model, language=canned["language"], duration=canned["duration"]
+        )
+
+    async def speak(self, model: str, request: SpeakRequest) -> SpeechResult:
+        """Scripted audio bytes, or silent audio of the requested format."""
+        step = self._next(Capability.SPEAK, model, request)
+        if isinstance(step, SpeechResult):
+            return step
+        audio, ctype = _speech(request)
+        return SpeechResult(
+            audio=step if isinstance(step, bytes) else audio, content_type=ctype, model=model
+        )
+
+
+# ----- helpers -----
+
+
+def _json(args: dict[str, Any]) -> str:
+    return json.dumps(args, ensure_ascii=False)
+
+
+def _ranking(request: RerankRequest) -> list[tuple[int, float]]:
+    ranked = behaviour.rerank_scores(request.query, request.documents)
+    return ranked[: request.top_k] if request.top_k else ranked
+
+
+def _transcription(request: TranscribeRequest) -> dict[str, Any]:
+    return behaviour.transcription(request.audio, request.filename, request.language)
+
+
+def _speech(request: SpeakRequest) -> tuple[bytes, str]:
+    return behaviour.speech(request.text, request.format)
+
+
+def _chat_result(step: Step, model_name: str, request: ChatRequest) -> ChatResult:
+    if isinstance(step, ChatResult):
+        return step
+    if isinstance(step, ToolCall):
+        step = [step]
+    if isinstance(step, list) and all(isinstance(s, ToolCall) for s in step):
+        return ChatResult(
+            content="",
+            model=model_name,
+            tool_calls=list(step),
+            usage=Usage.of(1, 1),
+            finish_reason="tool_calls",
+        )
+    if isinstance(step, str):
+        return ChatResult(
+            content=step,
+            model=model_name,
+            usage=Usage.of(1, behaviour.count_tokens(step)),
+            finish_reason="stop",
+        )
+    r = behaviour.reply(chat_input(_openai_body(model_name, request)))
+    calls = [ToolCall(id=cid, name=name, arguments=args) for cid, name, args in r.tool_calls]
+    return ChatResult(
+        content=r.text,
+        model=model_name,
+        tool_calls=calls,
+        usage=Usage.of(r.prompt_tokens, r.completion_tokens),
+        finish_reason=r.finish,
+    )
+
+
+def _openai_body(model_name: str, request: ChatRequest) -> dict[str, Any]:
+    return {
+        "model": model_name,
+        "messages": request.messages,
+        "tools": request.tools,
+        "tool_choice": request.tool_choice,
+        "response_format": request.response_format,
+        "max_tokens": request.max_tokens,
+        "stop": request.stop,
+    }
+
+
+class _NoClients(HttpClients):
+    """A fake never sends HTTP; asking it for a client is a bug."""
+
+    def __init__(self) -> None:
+        pass
+
+    def get(self, provider: str) -> Any:
+        raise RuntimeError("FakeProvider does not use HTTP")
+
+
+_NO_CLIENTS = _NoClients()
+
+
+@register_wire
+class _FakeWire(FakeProvider):
+    """The ``fake`` wire format: the fleet's constructor call returns the registered fake."""
+
+    def __new__(cls, spec: ProviderSpec, **_: Any) -> Any:  # type: ignore[misc]
+        fake = _REGISTRY.get(spec.base_url.rstrip("/"))
+        if fake is None:
+            raise ValueError(
+                f"no live FakeProvider for {spec.base_url!r}: pass providers=fake.config() "
+                "from a FakeProvider you keep a reference to"
+            )
+        return fake

@@ -1,0 +1,144 @@
+"""Voyage AI and Jina AI, simulated: embeddings and rerank in each vendor's own shapes.
+
+Voyage (``shared/wire/voyage``): ``POST /v1/embeddings`` → ``data[{object, embedding,
+index}]`` (base64 float32 when ``encoding_format="base64"``), ``POST /v1/rerank`` →
+``data[{relevance_score, index}]``; errors are ``{"detail": …}``.
+
+Jina has no recording in ``shared/wire``; its shapes follow Jina's published API reference:
+``POST /v1/embeddings`` → ``data[{object, index, embedding}]`` with ``usage.total_tokens``,
+``POST /v1/rerank`` → ``results[{index, relevance_score, document}]``; errors are
+``{"detail": …}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _behaviour as model
+from ._server import Answer, Response
+from ._wire import Call, WireFormat, json_answer, retry_headers
+
+__all__ = ["JinaWire", "VoyageWire"]
+
+
+def _texts(raw: Any) -> list[str]:
+    if isinstance(raw, str):
+        return [raw]
+    out = []
+    for item in raw or []:
+        out.append(str(item.get("text", "")) if isinstance(item, dict) else str(item))
+    return out
+
+
+def _ranked(body: dict[str, Any], limit_key: str) -> tuple[list[str], list[tuple[int, float]]]:
+    docs = _texts(body.get("documents"))
+    ranked = model.rerank_scores(str(body.get("query") or ""), docs)
+    if body.get(limit_key):
+        ranked = ranked[: int(body[limit_key])]
+    return docs, ranked
+
+
+class _DetailErrors(WireFormat):
+    """Both vendors answer errors as FastAPI does: ``{"detail": "…"}``."""
+
+    default_base_path = "/v1"
+
+    def error(self, status: int, message: str, retry_after: float | None = None) -> Response:
+        """``{"detail": message}``."""
+        return json_answer({"detail": message}, status, retry_headers(status, retry_after))
+
+    def error_in_200(self, call: Call) -> Answer:
+        """``{"detail": …}`` with a 200: a body with no result in it."""
+        return json_answer({"detail": "internal server error (simulated, inside a 200)"})
+
+
+class VoyageWire(_DetailErrors):
+    """Answers like Voyage AI."""
+
+    name = "voyage"
+
+    def handle(self, call: Call) -> Answer | None:
+        """``/embeddings`` and ``/rerank``."""
+        body = call.body if isinstance(call.body, dict) else {}
+        if call.path.endswith("/embeddings"):
+            texts = _texts(body.get("input"))
+            dims = int(body.get("output_dimension") or call.scenario.dimensions)
+            b64 = body.get("encoding_format") == "base64"
+            data = []
+            for i, text in enumerate(texts):
+                vec = model.embedding(text, dims)
+                emb: Any = model.floats_base64(vec) if b64 else vec
+                data.append({"object": "embedding", "embedding": emb, "index": i})
+            tokens = sum(model.count_tokens(t) for t in texts)
+            return json_answer(
+                {
+                    "object": "list",
+                    "data": data,
+                    "model": call.model,
+                    "usage": {"total_tokens": tokens},
+                }
+            )
+        if call.path.endswith("/rerank"):
+            docs, ranked = _ranked(body, "top_k")
+            rows: list[dict[str, Any]] = []
+            for i, s in ranked:
+                row: dict[str, Any] = {"relevance_score": s, "index": i}
+                if body.get("return_documents"):
+                    row["document"] = docs[i]
+                rows.append(row)
+            tokens = model.count_tokens(str(body.get("query") or "")) + sum(
+                model.count_tokens(d) for d in docs
+            )
+            return json_answer(
+                {
+                    "object": "list",
+                    "data": rows,
+                    "model": call.model,
+                    "usage": {"total_tokens": tokens},
+                }
+            )
+        return None
+
+
+class JinaWire(_DetailErrors):
+    """Answers like Jina AI."""
+
+    name = "jina"
+
+    def handle(self, call: Call) -> Answer | None:
+        """``/embeddings`` and ``/rerank``."""
+        body = call.body if isinstance(call.body, dict) else {}
+        if call.path.endswith("/embeddings"):
+            texts = _texts(body.get("input"))
+            dims = int(body.get("dimensions") or call.scenario.dimensions)
+            b64 = body.get("embedding_type") == "base64"
+            data = []
+            for i, text in enumerate(texts):
+                vec = model.embedding(text, dims)
+                emb: Any = model.floats_base64(vec) if b64 else vec
+                data.append({"object": "embedding", "index": i, "embedding": emb})
+            tokens = sum(model.count_tokens(t) for t in texts)
+            return json_answer(
+                {
+                    "model": call.model,
+                    "object": "list",
+                    "usage": {"total_tokens": tokens, "prompt_tokens": tokens},
+                    "data": data,
+                }
+            )
+        if call.path.endswith("/rerank"):
+            docs, ranked = _ranked(body, "top_n")
+            keep = body.get("return_documents", True)
+            results = []
+            for i, s in ranked:
+                row: dict[str, Any] = {"index": i, "relevance_score": s}
+                if keep:
+                    row["document"] = {"text": docs[i]}
+                results.append(row)
+            tokens = model.count_tokens(str(body.get("query") or "")) + sum(
+                model.count_tokens(d) for d in docs
+            )
+            return json_answer(
+                {"model": call.model, "usage": {"total_tokens": tokens}, "results": results}
+            )
+        return None

@@ -1,0 +1,271 @@
+"""Circuit breakers: open on failures, skip without a request, cool down, probe, close."""
+
+from __future__ import annotations
+
+import pytest
+from _resilience_fakes import VirtualTime, fail, ok, outcomes, scripted_juggler
+
+from juggler import AllProvidersFailedError
+from juggler._breaker import BreakerConfig, Breakers, CircuitBreaker
+from juggler._errors import (
+    AuthenticationError,
+    BadRequestError,
+    ContextLengthError,
+    RateLimitError,
+    ServerError,
+)
+
+KEY = ("a", "m")
+
+
+def trip(breakers: Breakers, n: int, now: float = 0.0, error: Exception | None = None) -> None:
+    for _ in range(n):
+        permit = breakers.acquire(KEY, now)
+        assert permit is not None
+        breakers.record(permit, now, error or ServerError("boom"))
+
+
+# ----- the pure state machine -----
+
+
+def test_five_consecutive_failures_open_the_circuit():
+    breakers = Breakers()
+    trip(breakers, 4)
+    assert breakers.state(KEY, 0.0) == "closed"
+    trip(breakers, 1)
+    assert breakers.state(KEY, 0.0) == "open"
+
+
+def test_a_failure_rate_of_half_over_the_window_opens_it():
+    breaker = CircuitBreaker(BreakerConfig(consecutive_failures=100))
+    for _ in range(2):
+        breaker.success(probe=False)
+        assert not breaker.failure(0.0, probe=False)  # 1 of 2, then 2 of 4: too few calls
+    breaker.success(probe=False)
+    assert breaker.failure(0.0, probe=False)  # 3 of 6 failed: 50 %
+    assert breaker.state(0.0) == "open"
+
+
+def test_failures_below_the_minimum_number_of_calls_do_not_open_it():
+    breaker = CircuitBreaker(BreakerConfig(min_calls=5, consecutive_failures=100))
+    breaker.success(probe=False)
+    breaker.failure(0.0, probe=False)
+    breaker.failure(0.0, probe=False)
+    assert breaker.state(0.0) == "closed"  # 2 of 3 failed, but only 3 calls
+
+
+def test_after_the_cooldown_it_is_half_open_and_lets_one_probe_through():
+    breakers = Breakers()
+    trip(breakers, 5, now=0.0)
+    assert breakers.acquire(KEY, 29.9) is None
+    assert breakers.state(KEY, 30.0) == "half_open"
+    probe = breakers.acquire(KEY, 30.0)
+    assert probe is not None and probe.probe
+    assert breakers.acquire(KEY, 30.0) is None  # the probe slot is taken
+
+
+def test_a_successful_probe_closes_the_circuit():
+    breakers = Breakers()
+    trip(breakers, 5)
+    probe = breakers.acquire(KEY, 30.0)
+    breakers.record(probe, 30.0, None)
+    assert breakers.state(KEY, 30.0) == "closed"
+
+
+def test_a_failed_probe_reopens_with_a_doubled_cooldown():
+    breakers = Breakers()
+    trip(breakers, 5)
+    probe = breakers.acquire(KEY, 30.0)
+    assert breakers.record(probe, 30.0, ServerError("still down"))
+    assert breakers.remaining(KEY, 30.0) == pytest.approx(60.0)
+
+
+def test_retry_after_lengthens_the_cooldown():
+    breakers = Breakers()
+    trip(breakers, 5, error=RateLimitError("slow down", retry_after=120.0))
+    assert breakers.remaining(KEY, 0.0) == pytest.approx(120.0)
+
+
+def test_a_bad_key_opens_every_model_of_that_provider_for_an_hour():
+    breakers = Breakers()
+    trip(breakers, 1, now=0.0)  # ("a", "m") is known
+    other = breakers.acquire(("a", "other"), 0.0)
+    breakers.record(other, 0.0, AuthenticationError("invalid key", status_code=401))
+    assert breakers.remaining(("a", "other"), 0.0) == pytest.approx(3600.0)
+    assert breakers.remaining(KEY, 0.0) == pytest.approx(3600.0)
+
+
+@pytest.mark.parametrize("error", [BadRequestError("bad"), ContextLengthError("too long")])
+def test_request_specific_refusals_do_not_count(error):
+    breakers = Breakers()
+    trip(breakers, 10, error=error)
+    assert breakers.state(KEY, 0.0) == "closed"
+
+
+def test_a_cancelled_probe_frees_its_slot():
+    breakers = Breakers()
+    trip(breakers, 5)
+    probe = breakers.acquire(KEY, 30.0)
+    breakers.release(probe)
+    assert breakers.acquire(KEY, 30.0) is not None
+
+
+def test_when_every_target_is_open_the_soonest_to_cool_down_is_chosen():
+    breakers = Breakers()
+    trip(breakers, 5, now=0.0)
+    for _ in range(5):
+        permit = breakers.acquire(("b", "m"), 10.0)
+        breakers.record(permit, 10.0, ServerError("boom"))
+    assert breakers.soonest([("b", "m"), KEY], 11.0) == KEY
+
+
+# ----- through the engine -----
+
+
+def test_an_open_target_is_skipped_without_a_request_and_recorded():
+    vt = VirtualTime()
+    juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
+    fakes["a"].plan(default=fail(503))
+
+    async def main():
+        for _ in range(5):
+            await juggler.achat("hi")
+        return await juggler.achat("hi")
+
+    response = vt.run(main())
+    assert outcomes(response) == [("a", "skipped"), ("b", "success")]
+    skipped = response.models_used[0]
+    assert (skipped.success, skipped.error, skipped.status_code) == (False, "circuit open", None)
+    assert fakes["a"].calls == 5
+
+
+def test_after_the_cooldown_a_probe_call_closes_the_circuit():
+    vt = VirtualTime()
+    juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
+    fakes["a"].plan(*[fail(500)] * 5, default=ok())
+
+    async def main():
+        for _ in range(5):
+            await juggler.achat("hi")
+        vt.now += 30.0
+        return await juggler.achat("hi")
+
+    response = vt.run(main())
+    assert outcomes(response) == [("a", "success")]
+    assert juggler.get_health_status()["a"]["m"]["circuit_state"] == "closed"
+
+
+def test_when_every_circuit_is_open_the_soonest_is_tried_anyway():
+    vt = VirtualTime()
+    juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
+    fakes["a"].plan(*[fail(500)] * 5, default=ok())
+    fakes["b"].plan(*[fail(500)] * 5, default=ok())
+
+    async def main():
+        for _ in range(5):
+            with pytest.raises(AllProvidersFailedError):
+                await juggler.achat("hi")
+        return await juggler.achat("hi")
+
+    response = vt.run(main())
+    assert outcomes(response) == [("a", "success")]
+
+
+def test_an_opening_circuit_closes_the_providers_idle_connections():
+    vt = VirtualTime()
+    dropped: list[str] = []
+    juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
+
+    async def record(provider: str) -> None:
+        dropped.append(provider)
+
+    juggler.engine.on_open = record
+    fakes["a"].plan(default=fail(500))
+
+    async def main():
+        for _ in range(6):
+            await juggler.achat("hi")
+
+    vt.run(main())
+    assert dropped == ["a"]
+
+
+def test_breakers_can_be_turned_off():
+    vt = VirtualTime()
+    juggler, fakes = scripted_juggler(["a/m", "b/m"], vt, circuit_breaker=False)
+    fakes["a"].plan(default=fail(500))
+
+    async def main():
+        for _ in range(8):
+            await juggler.achat("hi")
+
+    vt.run(main())
+    assert fakes["a"].calls == 8
+
+
+# ----- shared through Redis (a fake client with the same methods; no server needed) -----
+
+
+class FakeRedis:
+    """The slice of ``redis.asyncio.Redis`` the store uses, with expiry on a given clock."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.expires: dict[str, float] = {}
+
+    async def set(self, key, value, px):
+        self.expires[key] = self.clock() + px / 1000
+
+    async def delete(self, key):
+        self.expires.pop(key, None)
+
+    def pipeline(self):
+        redis, keys = self, []
+
+        class Pipe:
+            def pttl(self, key):
+                keys.append(key)
+
+            async def execute(self):
+                now = redis.clock()
+                return [int((redis.expires.get(k, now) - now) * 1000) or -2 for k in keys]
+
+        return Pipe()
+
+
+def test_a_circuit_opened_by_one_replica_is_skipped_by_another():
+    from juggler.state.redis import RedisBreakerStore
+
+    vt = VirtualTime()
+    store = RedisBreakerStore(FakeRedis(vt.time))
+    one, fakes_one = scripted_juggler(["a/m", "b/m"], vt, breaker_store=store)
+    two, fakes_two = scripted_juggler(["a/m", "b/m"], vt, breaker_store=store)
+    fakes_one["a"].plan(default=fail(500))
+
+    async def main():
+        for _ in range(5):
+            await one.achat("hi")
+        return await two.achat("hi")
+
+    response = vt.run(main())
+    assert outcomes(response) == [("a", "skipped"), ("b", "success")]
+    assert fakes_two["a"].calls == 0
+    assert store.client.expires == {"juggler:circuit:a/m": pytest.approx(vt.now + 30.0)}
+
+
+def test_a_closing_probe_clears_the_shared_opening():
+    from juggler.state.redis import RedisBreakerStore
+
+    vt = VirtualTime()
+    store = RedisBreakerStore(FakeRedis(vt.time))
+    juggler, fakes = scripted_juggler(["a/m", "b/m"], vt, breaker_store=store)
+    fakes["a"].plan(*[fail(500)] * 5, default=ok())
+
+    async def main():
+        for _ in range(5):
+            await juggler.achat("hi")
+        vt.now += 30.0
+        return await juggler.achat("hi")
+
+    assert outcomes(vt.run(main())) == [("a", "success")]
+    assert store.client.expires == {}

@@ -1,0 +1,210 @@
+"""`juggler demo`: the story runs end to end on the simulated fleet, fast, and exits 0; and
+the pieces it is made of (tables, the story line, the WAV, the health recorder) behave."""
+
+from __future__ import annotations
+
+import io
+import time
+import wave
+from collections.abc import Iterator
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from juggler import CATALOG, ModelAttempt, Target
+from juggler._cli_tables import health_rows, health_table, models_used_table
+from juggler._demo_fleet import HealthRecorder, story_line, tiny_wav
+from juggler._demo_resilience import hedging_available, resilience_available
+from juggler.cli import app
+from juggler.testing import ProviderSimulator, Scenario
+
+runner = CliRunner()
+
+
+def no_keys() -> dict[str, str | None]:
+    """Every catalogue variable unset: the demo must not need any."""
+    env: dict[str, str | None] = {}
+    for spec in CATALOG.values():
+        env[spec.api_key_env] = None
+        env[spec.base_url_env] = None
+    return env
+
+
+def attempt(provider: str, outcome: str, status: int | None = None, **kw: object) -> ModelAttempt:
+    return ModelAttempt(
+        provider=provider,
+        model="m",
+        success=outcome == "success",
+        outcome=outcome,  # type: ignore[arg-type]
+        attempt=kw.pop("attempt", 1),  # type: ignore[arg-type]
+        status_code=status,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def render(renderable: object) -> str:
+    console = Console(width=160, file=io.StringIO())
+    console.print(renderable)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+# ----- the whole story -----
+
+
+@pytest.fixture(scope="module")
+def demo_run() -> Iterator[tuple[object, float]]:
+    started = time.perf_counter()
+    result = runner.invoke(app, ["demo"], env=no_keys())
+    yield result, time.perf_counter() - started
+
+
+def test_demo_runs_end_to_end_without_keys_and_exits_0(demo_run: tuple[object, float]) -> None:
+    result, _ = demo_run
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+
+
+def test_demo_finishes_well_under_a_minute(demo_run: tuple[object, float]) -> None:
+    _, seconds = demo_run
+    assert seconds < 20
+
+
+def test_demo_tells_every_step(demo_run: tuple[object, float]) -> None:
+    out = demo_run[0].stdout  # type: ignore[attr-defined]
+    for heading in (
+        "A chat that falls back",
+        "A streamed answer",
+        "An embedding",
+        "A rerank",
+        "A transcription",
+        "A speech call",
+        "An outage opens a circuit",
+        "A hedged request beats a slow provider",
+    ):
+        assert heading in out
+
+
+def test_demo_fallback_goes_from_cerebras_429_over_groq_500_to_nvidia(
+    demo_run: tuple[object, float],
+) -> None:
+    out = demo_run[0].stdout  # type: ignore[attr-defined]
+    assert "cerebras 429 → groq 500 → nvidia answered" in out
+
+
+def test_demo_stream_falls_over_the_overloaded_anthropic(demo_run: tuple[object, float]) -> None:
+    assert "anthropic 529 → nvidia answered" in demo_run[0].stdout  # type: ignore[attr-defined]
+
+
+def test_demo_shows_models_used_and_health_tables(demo_run: tuple[object, float]) -> None:
+    out = demo_run[0].stdout  # type: ignore[attr-defined]
+    assert out.count("models_used") >= 6
+    assert out.count("health") >= 6
+
+
+def test_demo_resilience_steps_run_or_say_they_need_the_engine(
+    demo_run: tuple[object, float],
+) -> None:
+    out = demo_run[0].stdout  # type: ignore[attr-defined]
+    if resilience_available():
+        assert "circuit open" in out
+        assert "the circuit did not open" not in out
+    else:
+        assert "this step needs the resilience engine (circuit breakers)" in out
+    if hedging_available():
+        assert "hedge" in out
+    else:
+        assert "this step needs the resilience engine (hedge_after_ms)" in out
+
+
+# ----- --live -----
+
+
+def test_demo_live_without_any_key_is_one_line_and_exit_2() -> None:
+    result = runner.invoke(app, ["demo", "--live"], env=no_keys())
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--live needs at least one provider key" in lines[0]
+
+
+def test_demo_live_skips_steps_whose_capability_has_no_provider() -> None:
+    # "Live" providers here are the simulator reached through the environment, as real keys
+    # and base URLs would be.
+    with ProviderSimulator({"groq": Scenario(), "openai": Scenario()}) as sim:
+        env = no_keys()
+        for name in ("groq", "openai"):
+            env[CATALOG[name].api_key_env] = "sim-key"
+            env[CATALOG[name].base_url_env] = sim.base_url(name)
+        result = runner.invoke(app, ["demo", "--live"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "skipped: no configured provider offers rerank" in result.stdout
+    assert "A speech call" in result.stdout
+
+
+# ----- the pieces -----
+
+
+def test_tiny_wav_is_a_valid_wav_file() -> None:
+    with wave.open(io.BytesIO(tiny_wav(seconds=0.1, rate=8000))) as w:
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, 8000)
+        assert w.getnframes() == 800
+
+
+def test_story_line_tells_the_attempts_in_order() -> None:
+    attempts = [
+        attempt("cerebras", "error", 429, attempt=1),
+        attempt("groq", "skipped", error="circuit open", attempt=2),
+        attempt("nvidia", "success", 200, attempt=3, elapsed_ms=41.2),
+    ]
+    assert story_line(attempts) == (
+        "cerebras 429 → groq skipped (circuit open) → nvidia answered in 41 ms"
+    )
+
+
+def test_models_used_table_has_a_row_per_attempt_with_flags() -> None:
+    attempts = [
+        attempt("groq", "error", 500, error_type="ServerError", error="boom"),
+        attempt("nvidia", "success", 200, attempt=2, hedged=True, retry=True),
+    ]
+    text = render(models_used_table(attempts))
+    assert "ServerError" in text and "boom" in text
+    assert "retry hedged" in text
+
+
+def test_models_used_table_accepts_plain_dicts() -> None:
+    text = render(models_used_table([dict(attempt("groq", "success", 200))]))
+    assert "groq" in text and "success" in text
+
+
+def test_health_rows_flatten_nested_and_flat_reports() -> None:
+    figures = {"requests": 3, "failures": 1, "circuit_state": "open"}
+    nested = health_rows({"groq": {"llama": figures}})
+    flat = health_rows({"groq/llama": figures})
+    assert nested == flat
+    assert nested[0]["provider"] == "groq" and nested[0]["model"] == "llama"
+    assert "open" in render(health_table({"groq/llama": figures}))
+
+
+def test_health_recorder_counts_requests_failures_and_latency() -> None:
+    recorder = HealthRecorder()
+    target = Target(provider="groq", model="llama")
+    recorder(target, attempt("groq", "error", 500, elapsed_ms=10.0, error_type="ServerError"))
+    recorder(target, attempt("groq", "success", 200, elapsed_ms=30.0))
+    recorder(target, attempt("groq", "skipped", error="circuit open"))
+    row = recorder.status()["groq/llama"]
+    assert (row["requests"], row["failures"], row["success_rate"]) == (2, 1, 0.5)
+    assert row["p50_ms"] == 20.0 and row["last_error"] == "500 ServerError"
+
+
+def test_demo_without_the_resilience_engine_says_what_steps_need_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import juggler._demo_resilience as resilience
+    import juggler.demo as demo
+
+    for module in (resilience, demo):
+        monkeypatch.setattr(module, "resilience_available", lambda: False, raising=False)
+    monkeypatch.setattr(resilience, "hedging_available", lambda: False)
+    result = runner.invoke(app, ["demo"], env=no_keys())
+    assert result.exit_code == 0, result.output
+    assert "this step needs the resilience engine (circuit breakers)" in result.stdout
+    assert "this step needs the resilience engine (hedge_after_ms)" in result.stdout
