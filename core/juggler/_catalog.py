@@ -35,8 +35,9 @@ class ProviderSpec(BaseModel):
         urls: extra per-capability base URLs where a vendor splits its API across hosts.
         default_voice: the voice used for speech when the caller names none.
         wire_options: quirks of this vendor's dialect of its wire format, e.g.
-            ``no_stream_options`` (rejects ``stream_options``) or ``input_type`` (embedders
-            that need a query/passage hint).
+            ``no_stream_options`` (rejects ``stream_options``), ``random_seed`` (names the
+            seed so), ``strict_tool_history`` (wants string content and indexed tool calls in
+            the history), or ``input_type`` (embedders that need a query/passage hint).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -134,7 +135,7 @@ CATALOG: dict[str, ProviderSpec] = {
             context_window=131_072,
             models={C.CHAT: "mistral-small-latest", C.EMBED: "mistral-embed"},
             embed_batch_limit=256,
-            wire_options=frozenset({"no_stream_options", "output_dimension"}),
+            wire_options=frozenset({"no_stream_options", "output_dimension", "random_seed"}),
         ),
         _row(
             name="cohere",
@@ -162,6 +163,7 @@ CATALOG: dict[str, ProviderSpec] = {
                 C.EMBED: "BAAI/bge-base-en-v1.5",
                 C.RERANK: "Salesforce/Llama-Rank-V1",
             },
+            wire_options=frozenset({"strict_tool_history"}),
         ),
         _row(
             name="deepseek",

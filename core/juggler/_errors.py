@@ -235,6 +235,11 @@ class StreamInterruptedError(JugglerError):
             f"stream interrupted after {len(partial_text)} characters were delivered: {last}"
         )
 
+    @property
+    def response(self) -> _ErrorResponseShim:
+        """A response-like view, so frameworks that inspect ``exc.response`` see models_used."""
+        return _ErrorResponseShim(self.models_used)
+
 
 class _ErrorResponseShim:
     """Mimics the part of ``httpx.Response`` that LangChain reads from a failed call."""

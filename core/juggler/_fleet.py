@@ -93,6 +93,11 @@ def build_fleet(
         if capability is Capability.EMBED and chain:
             chain = _one_space(chain, explicit=given is not None, allow=allow_cross_space)
         fleet.chains[capability] = chain
+    # Every provider the caller configured or holds a key for is ready for per-call targets
+    # (``targets=``, a framework's ``model=``), even when no default chain names it.
+    for name in [*DEFAULT_ORDER, *configs]:
+        if name in configs or environ.get(CATALOG[name].api_key_env):
+            provider(name)
     return fleet
 
 

@@ -120,6 +120,17 @@ def parse_tool_arguments(text: str | dict[str, Any] | None) -> dict[str, Any]:
     return value
 
 
+def _strict_tool_history(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Together's schema wants assistant content as a string and an index on each tool call."""
+    out = []
+    for message in messages:
+        if message.get("role") == "assistant" and message.get("tool_calls"):
+            calls = [{"index": i, **c} for i, c in enumerate(message["tool_calls"])]
+            message = {**message, "content": message.get("content") or "", "tool_calls": calls}
+        out.append(message)
+    return out
+
+
 @register_wire
 class OpenAICompatProvider(CompatRerankMixin):
     """Chat completions, embeddings, transcription and speech over the OpenAI wire format.
@@ -131,7 +142,11 @@ class OpenAICompatProvider(CompatRerankMixin):
 
     def chat_payload(self, model: str, request: ChatRequest, stream: bool) -> dict[str, Any]:
         """The JSON body of ``POST /chat/completions``."""
-        payload: dict[str, Any] = {"model": model, "messages": request.messages}
+        options = self.spec.wire_options
+        messages = request.messages
+        if "strict_tool_history" in options:
+            messages = _strict_tool_history(messages)
+        payload: dict[str, Any] = {"model": model, "messages": messages}
         optional = {
             "temperature": request.temperature,
             "max_tokens": request.max_tokens,
@@ -143,6 +158,8 @@ class OpenAICompatProvider(CompatRerankMixin):
             "seed": request.seed,
         }
         payload.update({k: v for k, v in optional.items() if v is not None})
+        if "random_seed" in options and "seed" in payload:
+            payload["random_seed"] = payload.pop("seed")  # Mistral's name; it rejects "seed"
         if stream:
             payload["stream"] = True
             # Some vendors' schemas reject unknown fields (additionalProperties: false);

@@ -1,0 +1,164 @@
+"""The constructor logic every adapter shares.
+
+An adapter is built either from ``targets=[...]`` plus any :class:`juggler.Juggler` option
+(``providers=``, ``first_token_timeout=``, ``env=``, ...), or from ``juggler=`` an existing
+Juggler, whose pools, breakers and settings it then shares. The LangChain standard
+parameters ``api_key``, ``timeout`` and ``max_retries`` map onto Juggler's own.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+
+from juggler import Capability, InvalidRequestError, Juggler, Settings, Target
+
+__all__ = ["JUGGLER_OPTIONS", "JugglerBacked"]
+
+# Keyword arguments of Juggler() besides the capability chains, plus every Settings field.
+_CHAINS = {c.value for c in Capability}
+JUGGLER_OPTIONS: frozenset[str] = frozenset(
+    {
+        name
+        for name in inspect.signature(Juggler.__init__).parameters
+        if name not in {"self", "settings", "providers", *_CHAINS}
+    }
+    | set(Settings.model_fields)
+)
+
+
+class JugglerBacked(BaseModel):
+    """Fields and validation shared by ChatJuggler, JugglerEmbeddings and JugglerRerank.
+
+    Attributes:
+        juggler: an existing Juggler to route through. With it, ``targets`` (if given) is the
+            chain for this adapter's calls, taken from that Juggler's configured providers.
+        targets: the chain for this adapter's capability, e.g.
+            ``["groq/llama-3.1-8b-instant", "openai/gpt-4o-mini"]``. Left out: Juggler's
+            discovery (every provider whose API key is set, in the default order).
+        providers: ``{"groq": {"api_key": ..., "base_url": ...}}``, as for Juggler.
+        api_key: a key for every provider of the chain that ``providers`` leaves without one
+            (handy with a single provider or a gateway such as OpenRouter).
+        timeout: seconds for one attempt (Juggler's ``timeout``).
+        max_retries: same-target retries on the last target (Juggler's ``retries``).
+        juggler_options: any other Juggler option; passing them as keyword arguments to the
+            constructor puts them here.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    capability: ClassVar[Capability]
+
+    juggler: Juggler | None = Field(default=None, exclude=True, repr=False)
+    targets: list[Any] | None = None
+    # Credentials live in these two: never dumped (tracing sends dumps) and never printed.
+    providers: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
+    api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    timeout: float | None = None
+    max_retries: int | None = None
+    juggler_options: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)
+
+    _juggler: Juggler = PrivateAttr()
+    _owns_juggler: bool = PrivateAttr(default=False)
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Checked and built here rather than in pydantic validators, so that core errors
+        # (a bad target, a chain across embedding spaces) keep their own types.
+        super().__init__(**self._split_options(kwargs))
+        self._build_juggler()
+
+    @classmethod
+    def _split_options(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """Move Juggler options given as keywords into ``juggler_options``; refuse typos."""
+        known = set(cls.model_fields) | {
+            f.alias for f in cls.model_fields.values() if f.alias is not None
+        }
+        options = dict(values.get("juggler_options") or {})
+        rest: dict[str, Any] = {}
+        for key, value in values.items():
+            if key in known:
+                rest[key] = value
+            elif key in JUGGLER_OPTIONS:
+                options[key] = value
+            else:
+                close = difflib.get_close_matches(key, [*known, *JUGGLER_OPTIONS], n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise InvalidRequestError(
+                    f"{cls.__name__} got an unknown argument {key!r}{hint} It takes its own "
+                    "fields and any Juggler option (see juggler.Juggler and juggler.Settings)"
+                )
+        rest["juggler_options"] = options
+        return rest
+
+    def _build_juggler(self) -> None:
+        """Use the given Juggler, or build one for this capability's chain."""
+        if self.juggler is not None:
+            names = ("providers", "api_key", "timeout", "max_retries")
+            given = [n for n in names if getattr(self, n) is not None]
+            given += sorted(self.juggler_options)
+            if given:
+                raise InvalidRequestError(
+                    f"{type(self).__name__}(juggler=...) takes its settings from that Juggler; "
+                    f"also got {', '.join(given)}: configure them on the Juggler instead"
+                )
+            self._juggler = self.juggler
+            return
+        options = {**self._implied_options(), **self.juggler_options}
+        if self.timeout is not None:
+            options.setdefault("timeout", self.timeout)
+        if self.max_retries is not None:
+            options.setdefault("retries", self.max_retries)
+        chain = self._chain_for_construction()
+        self._juggler = Juggler(
+            **{self.capability.value: chain},
+            providers=self._providers_with_key(chain),
+            **options,
+        )
+        self._owns_juggler = True
+
+    def _implied_options(self) -> dict[str, Any]:
+        """Juggler options implied by the adapter's own fields (overridden by embeddings)."""
+        return {}
+
+    def _chain_for_construction(self) -> list[Any] | None:
+        """The chain the built Juggler gets for this capability (overridden by chat)."""
+        return list(self.targets) if self.targets is not None else None
+
+    def _providers_with_key(self, chain: list[Any] | None) -> dict[str, Any] | None:
+        """``providers``, with ``api_key`` filled in for chain providers that have none."""
+        providers: dict[str, Any] = {k: v for k, v in (self.providers or {}).items()}
+        if self.api_key is None or not chain:
+            return providers or None
+        for spec in chain:
+            name = Target.parse(spec).provider
+            entry = providers.get(name)
+            entry = dict(entry) if entry is not None else {}
+            if not entry.get("api_key"):
+                entry["api_key"] = self.api_key.get_secret_value()
+            providers[name] = entry
+        return providers
+
+    @property
+    def client(self) -> Juggler:
+        """The Juggler this adapter routes through."""
+        return self._juggler
+
+    def call_targets(self) -> list[Any] | None:
+        """The ``targets=`` to pass per call: only when sharing someone else's Juggler."""
+        if self._owns_juggler or self.targets is None:
+            return None
+        return list(self.targets)
+
+    def close(self) -> None:
+        """Close the Juggler if this adapter built it (a shared one is left to its owner)."""
+        if self._owns_juggler:
+            self._juggler.close()
+
+    async def aclose(self) -> None:
+        """Async :meth:`close`."""
+        if self._owns_juggler:
+            await self._juggler.aclose()
+            self._juggler.close()

@@ -1,0 +1,159 @@
+"""Getting ``models_used`` into LangChain callbacks and LangSmith traces.
+
+Outputs are the stable route (the model classes put models_used in ``response_metadata``).
+Run *metadata*, which LangSmith can filter on, has no public route for a chat model, so two
+best-effort hooks are used, each feature-detected and never allowed to break a call:
+
+* ``tag_run``: the tracer's own Run object, found through ``BaseTracer.run_map``.
+* ``gateway_info``: the ``lc_gateway_metadata`` generation_info key (langchain-core >= 1.6),
+  which tracers promote to ``metadata.ls_gateway_info``; it also works for streamed runs,
+  whose ``_stream`` gets no run manager.
+
+Embeddings have no callbacks at all, so :func:`embedding_run` uses langsmith's ``trace``
+(a no-op when tracing is off). Document compressors open a child chain run through the
+``callbacks`` they are given (:func:`rerank_run`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+from langchain_core.callbacks import (
+    AsyncCallbackManager,
+    AsyncCallbackManagerForChainRun,
+    CallbackManager,
+    CallbackManagerForChainRun,
+    Callbacks,
+)
+
+from juggler import ModelAttempt
+
+from ._convert import PROVIDER, models_used_dicts
+
+__all__ = ["embedding_run", "gateway_info", "rerank_run", "tag_run"]
+
+log = logging.getLogger("langchain_juggler")
+
+_GATEWAY_KEY: str | None
+try:  # private in langchain-core; absent before 1.6
+    from langchain_core.utils._gateway import GATEWAY_METADATA_RESPONSE_KEY as _GATEWAY_KEY
+except ImportError:  # pragma: no cover - depends on the installed core
+    _GATEWAY_KEY = None
+
+
+def tag_run(run_manager: Any, attempts: Sequence[ModelAttempt]) -> None:
+    """Add ``models_used`` to the metadata of the run ``run_manager`` belongs to, in every
+    tracer that keeps a ``run_map`` (LangChainTracer and any BaseTracer)."""
+    if run_manager is None:
+        return
+    try:
+        run_id = str(run_manager.run_id)
+        used = models_used_dicts(attempts)
+        for handler in getattr(run_manager, "handlers", None) or []:
+            run = (getattr(handler, "run_map", None) or {}).get(run_id)
+            if run is None:
+                continue
+            if hasattr(run, "add_metadata"):
+                run.add_metadata({"models_used": used})
+            else:  # pragma: no cover - older Run objects
+                run.extra.setdefault("metadata", {})["models_used"] = used
+    except Exception:  # tracing must never break the call it observes
+        log.debug("could not add models_used to the run metadata", exc_info=True)
+
+
+def gateway_info(
+    provider: str | None, model: str | None, attempts: Sequence[ModelAttempt]
+) -> dict[str, Any]:
+    """``generation_info`` entries that tracers copy into the run's metadata.
+
+    The served provider and model also correct ``ls_provider``/``ls_model_name`` there, so
+    cost attribution follows the model that actually answered.
+    """
+    if _GATEWAY_KEY is None:
+        return {}
+    info: dict[str, Any] = {"models_used": models_used_dicts(attempts)}
+    if provider:
+        info["provider"] = provider
+    if model:
+        info["model"] = model
+    return {_GATEWAY_KEY: info}
+
+
+@contextlib.contextmanager
+def embedding_run(name: str, texts: Sequence[str], input_type: str) -> Iterator[Any]:
+    """A LangSmith run of type "embedding" around one call; yields the RunTree.
+
+    The caller ends it with ``run.end(outputs=...)``; errors are recorded by ``trace``.
+    """
+    from langsmith.run_helpers import trace
+
+    inputs = {"texts": list(texts), "input_type": input_type}
+    metadata = {"ls_provider": PROVIDER}
+    with trace(name, run_type="embedding", inputs=inputs, metadata=metadata) as rt:
+        try:
+            yield rt
+        except BaseException as exc:
+            attempts = getattr(exc, "models_used", None)
+            if attempts:
+                with contextlib.suppress(Exception):
+                    rt.add_metadata({"models_used": models_used_dicts(attempts)})
+            raise
+
+
+def finish_embedding_run(
+    run: Any, attempts: Sequence[ModelAttempt], outputs: dict[str, Any]
+) -> None:
+    """Put models_used in the embedding run's metadata and outputs, and end it."""
+    try:
+        used = models_used_dicts(attempts)
+        run.add_metadata({"models_used": used})
+        run.end(outputs={**outputs, "models_used": used})
+    except Exception:
+        log.debug("could not finish the embedding run", exc_info=True)
+
+
+def _rerank_inputs(query: str, count: int) -> dict[str, Any]:
+    return {"query": query, "documents": count}
+
+
+@contextlib.contextmanager
+def rerank_run(callbacks: Callbacks, name: str, query: str, count: int) -> Iterator[Any]:
+    """A child chain run opened through ``callbacks``; yields its run manager."""
+    manager = CallbackManager.configure(
+        inheritable_callbacks=callbacks, local_metadata={"ls_provider": PROVIDER}
+    )
+    run = manager.on_chain_start(None, _rerank_inputs(query, count), name=name)
+    try:
+        yield run
+    except BaseException as exc:
+        _tag_failure(run, exc)
+        run.on_chain_error(exc)
+        raise
+
+
+@contextlib.asynccontextmanager
+async def arerank_run(
+    callbacks: Callbacks, name: str, query: str, count: int
+) -> AsyncIterator[Any]:
+    """Async :func:`rerank_run`."""
+    manager = AsyncCallbackManager.configure(
+        inheritable_callbacks=callbacks, local_metadata={"ls_provider": PROVIDER}
+    )
+    run = await manager.on_chain_start(None, _rerank_inputs(query, count), name=name)
+    try:
+        yield run
+    except BaseException as exc:
+        _tag_failure(run, exc)
+        await run.on_chain_error(exc)
+        raise
+
+
+def _tag_failure(
+    run: CallbackManagerForChainRun | AsyncCallbackManagerForChainRun, exc: BaseException
+) -> None:
+    attempts = getattr(exc, "models_used", None)
+    if attempts:
+        tag_run(run, attempts)
