@@ -112,8 +112,9 @@ class JugglerBacked(BaseModel):
         if self.max_retries is not None:
             options.setdefault("retries", self.max_retries)
         chain = self._chain_for_construction()
+        chains: dict[str, Any] = {self.capability.value: chain}
         self._juggler = Juggler(
-            **{self.capability.value: chain},
+            **chains,
             providers=self._providers_with_key(chain),
             **options,
         )

@@ -16,34 +16,13 @@ from typing import Any, ClassVar
 from langchain_core.embeddings import Embeddings
 from pydantic import Field, PrivateAttr
 
-from juggler import Capability, EmbeddingResponse, InvalidRequestError, JugglerError
+from juggler import Capability, EmbeddingResponse, EmbeddingSpaceError, InvalidRequestError
 
 from ._construct import JugglerBacked
 from ._convert import models_used_dicts
 from ._tracing import embedding_run, finish_embedding_run
 
 __all__ = ["EmbeddingSpaceError", "JugglerEmbeddings"]
-
-
-class EmbeddingSpaceError(JugglerError):
-    """A call was answered from another embedding space than the earlier calls.
-
-    Attributes:
-        expected: the space of the earlier calls.
-        got: the space of this answer.
-        models_used: this call's attempts (as ModelAttempt objects).
-    """
-
-    def __init__(self, expected: str, got: str, response: EmbeddingResponse) -> None:
-        self.expected = expected
-        self.got = got
-        self.models_used = list(response.models_used)
-        super().__init__(
-            f"this call was answered by {response.provider}/{response.model} (space {got!r}), "
-            f"but earlier calls on this JugglerEmbeddings used space {expected!r}: vectors of "
-            "different models cannot share an index. Re-embed everything with one model, or "
-            "pass allow_cross_space=True if you really mean to mix spaces."
-        )
 
 
 class JugglerEmbeddings(JugglerBacked, Embeddings):
@@ -98,7 +77,14 @@ class JugglerEmbeddings(JugglerBacked, Embeddings):
             self.space = response.space
         elif response.space != self.space:
             if not self.allow_cross_space:
-                raise EmbeddingSpaceError(self.space, response.space, response)
+                raise EmbeddingSpaceError(
+                    self.space,
+                    response.space,
+                    response.provider,
+                    response.model,
+                    response.models_used,
+                    owner="this JugglerEmbeddings",
+                )
             switch = {"from": self.space, "to": response.space, "model": response.model}
             self.space_switches.append(switch)
             warnings.warn(

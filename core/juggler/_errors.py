@@ -25,8 +25,10 @@ target).
     │   └── InvalidResponseError      HTML page, truncated JSON, error object inside a 200
     ├── AllProvidersFailedError                 the call's end when nothing answered; .models_used
     │   └── RequestRejectedError                a provider refused the request itself (400)
-    └── StreamInterruptedError                  a stream broke after tokens were delivered;
-                                                .partial_text and .models_used
+    ├── StreamInterruptedError                  a stream broke after tokens were delivered;
+    │                                           .partial_text and .models_used
+    └── EmbeddingSpaceError                     an embedder's answer came from another
+                                                embedding space than its earlier ones
 
 A ``ProviderError`` never carries the API key: messages are taken from the provider's body
 and passed through :func:`redact` with the key before they are stored.
@@ -50,6 +52,7 @@ __all__ = [
     "BadRequestError",
     "CapabilityNotConfiguredError",
     "ContextLengthError",
+    "EmbeddingSpaceError",
     "InvalidRequestError",
     "InvalidResponseError",
     "JugglerError",
@@ -239,6 +242,36 @@ class StreamInterruptedError(JugglerError):
     def response(self) -> _ErrorResponseShim:
         """A response-like view, so frameworks that inspect ``exc.response`` see models_used."""
         return _ErrorResponseShim(self.models_used)
+
+
+class EmbeddingSpaceError(JugglerError):
+    """An embedding call was answered from another embedding space than earlier calls on the
+    same object: vectors of different models cannot share an index.
+
+    Attributes:
+        expected: the space of the earlier calls.
+        got: the space of this answer.
+        models_used: this call's attempts.
+    """
+
+    def __init__(
+        self,
+        expected: str,
+        got: str,
+        provider: str,
+        model: str,
+        models_used: Sequence[ModelAttempt],
+        owner: str = "this object",
+    ) -> None:
+        self.expected = expected
+        self.got = got
+        self.models_used: list[ModelAttempt] = list(models_used)
+        super().__init__(
+            f"this call was answered by {provider}/{model} (space {got!r}), but earlier calls "
+            f"on {owner} used space {expected!r}: vectors of different models cannot share an "
+            "index. Re-embed everything with one model, or pass allow_cross_space=True if you "
+            "really mean to mix spaces."
+        )
 
 
 class _ErrorResponseShim:

@@ -23,6 +23,19 @@ __all__ = [
 ]
 
 
+def _rebuild(cls: type, value: Any, state: dict[str, Any]) -> Any:
+    """Unpickle / copy a str- or bytes-based answer without calling its keyword-only __new__."""
+    base = str if issubclass(cls, str) else bytes
+    obj: Any = base.__new__(cls, value)
+    obj.__dict__.update(state)
+    return obj
+
+
+def _reduce(self: Any) -> tuple[Any, ...]:
+    base = str if isinstance(self, str) else bytes
+    return (_rebuild, (type(self), base(self), dict(self.__dict__)))
+
+
 class _Answer:
     """Fields every answer has: who answered, how long it took, and every attempt."""
 
@@ -78,6 +91,8 @@ class ChatResponse(str, _Answer):
         self.raw = raw
         self._set_meta(provider, model, latency_ms, models_used, cached)
         return self
+
+    __reduce__ = _reduce  # copy, deepcopy and pickle keep every field
 
     def __repr__(self) -> str:
         return (
@@ -168,6 +183,8 @@ class TranscriptionResponse(str, _Answer):
         self._set_meta(provider, model, latency_ms, models_used, cached)
         return self
 
+    __reduce__ = _reduce
+
 
 class SpeechResponse(bytes, _Answer):
     """The audio (``bytes``; ``len()`` is the byte count), its MIME type and models_used."""
@@ -189,6 +206,8 @@ class SpeechResponse(bytes, _Answer):
         self.content_type = content_type
         self._set_meta(provider, model, latency_ms, models_used, cached)
         return self
+
+    __reduce__ = _reduce
 
     @property
     def audio_data(self) -> bytes:

@@ -15,8 +15,9 @@ caching is on; a hit replays the whole answer as one chunk. A partial stream nev
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 from ._attempts import ModelAttempt
@@ -56,6 +57,15 @@ class StreamChunk(str):
         self.finish_reason = delta.finish_reason
         self.usage = delta.usage
         return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_chunk, (str(self), dict(self.__dict__)))
+
+
+def _rebuild_chunk(text: str, state: dict[str, Any]) -> StreamChunk:
+    chunk = str.__new__(StreamChunk, text)
+    chunk.__dict__.update(state)
+    return chunk
 
 
 class _ToolCallAssembler:
@@ -133,6 +143,12 @@ class AsyncChatStream:
         if self._iterator is not None:
             await self._iterator.aclose()  # type: ignore[attr-defined]
 
+    async def __aenter__(self) -> AsyncChatStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
     async def _run(self) -> AsyncIterator[StreamChunk]:
         engine = self._engine
         if self._cache_key is not None:
@@ -156,8 +172,10 @@ class AsyncChatStream:
                 finally:
                     await attempt.aclose()  # type: ignore[attr-defined]
         else:
-            async for chunk in self._sequential(call, lanes):
-                yield chunk
+            # aclosing: an early stop must reach the attempt (and its connection) now.
+            async with contextlib.aclosing(self._sequential(call, lanes)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
             if self.done:
                 return
             last_error = self._last_error
@@ -166,7 +184,7 @@ class AsyncChatStream:
 
     async def _sequential(
         self, call: Call, lanes: Sequence[tuple[Target, bool]]
-    ) -> AsyncIterator[StreamChunk]:
+    ) -> AsyncGenerator[StreamChunk, None]:
         engine = self._engine
         self._last_error: BaseException | None = None
         for index, (target, force) in enumerate(lanes):
@@ -318,6 +336,12 @@ class ChatStream:
     def close(self) -> None:
         """Stop early and close the connection."""
         self._run(self._inner.aclose())
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __getattr__(self, name: str) -> Any:
         # models_used, usage, finish_reason, text, tool_calls, provider, model

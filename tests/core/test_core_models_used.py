@@ -119,3 +119,44 @@ async def test_achat_gives_the_same_answer_and_attempts(make_juggler):
 def test_error_classes_say_whether_to_fall_back():
     assert RateLimitError.fallback and RateLimitError.transient
     assert ServerError.fallback and ServerError.transient
+
+
+def _sse(request: httpx.Request) -> httpx.Response:
+    chunks = "".join(
+        f'data: {{"choices":[{{"delta":{{"content":"word{i} "}}}}]}}\n\n' for i in range(50)
+    )
+    return httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, text=chunks + "data: [DONE]\n\n"
+    )
+
+
+async def test_closing_a_stream_early_records_the_attempt_as_cancelled(make_juggler):
+    juggler = make_juggler(_sse, CHAIN[:1])
+    async with juggler.astream_chat("Tell me a story") as stream:
+        async for _chunk in stream:
+            break
+    assert [a.outcome for a in stream.models_used] == ["cancelled"]
+    assert stream.models_used[0].error == "stream closed by the caller"
+
+
+def test_a_sync_stream_closes_early_in_a_with_block(make_juggler):
+    juggler = make_juggler(_sse, CHAIN[:1])
+    with juggler.stream_chat("Tell me a story") as stream:
+        first = next(iter(stream))
+    assert first == "word0 "
+    assert stream.models_used[0].outcome == "cancelled"
+
+
+def test_answers_survive_copy_deepcopy_and_pickle(make_juggler):
+    import copy
+    import pickle
+
+    response = make_juggler(chain_429_500_ok, CHAIN).chat("Hello")
+    for clone in (
+        copy.copy(response),
+        copy.deepcopy(response),
+        pickle.loads(pickle.dumps(response)),
+    ):
+        assert clone == "Hello!"
+        assert clone.provider == "nvidia"
+        assert [a.attempt for a in clone.models_used] == [1, 2, 3]

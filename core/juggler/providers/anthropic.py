@@ -14,6 +14,7 @@ status, so ``overloaded_error`` raises ``OverloadedError`` exactly as a 529 does
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -156,48 +157,53 @@ class AnthropicProvider(BaseProvider):
         tool_index: dict[int, int] = {}  # content-block index -> tool-call ordinal
         input_tokens: int | None = None
         served: str | None = None
-        async for event in self.post_sse("/v1/messages", payload, model=model):
-            if not event.data.strip():
-                continue
-            data = self._event_json(event.data, model)
-            kind = data.get("type") or event.event
-            if kind == "error" or event.event == "error":
-                raise self._stream_error(data, event.data, model)
-            if kind == "message_stop":
-                return
-            delta: ChatDelta | None = None
-            if kind == "message_start":
-                message = data.get("message") or {}
-                served = message.get("model") or served
-                usage = usage_from_anthropic(message.get("usage"))
-                input_tokens = usage.input_tokens if usage else None
-                delta = ChatDelta(usage=usage)
-            elif kind == "content_block_start":
-                block = data.get("content_block") or {}
-                index = int(data.get("index", 0))
-                if block.get("type") == "tool_use" and block.get("name") == json_name:
-                    json_blocks.add(index)
-                elif block.get("type") == "tool_use":
-                    tool_index[index] = len(tool_index)
-                    call = ToolCallDelta(
-                        index=tool_index[index], id=block.get("id"), name=block.get("name")
-                    )
-                    delta = ChatDelta(tool_calls=[call])
-                elif block.get("type") == "text" and block.get("text"):
-                    delta = ChatDelta(text=block["text"])
-            elif kind == "content_block_delta":
-                delta = self._block_delta(data, json_blocks, tool_index)
-            elif kind == "message_delta":
-                usage = usage_from_anthropic(data.get("usage"), input_tokens)
-                reason = finish_reason((data.get("delta") or {}).get("stop_reason"))
-                if json_blocks and not tool_index and reason == "tool_calls":
-                    reason = "stop"
-                delta = ChatDelta(usage=usage, finish_reason=reason)
-            # ping, content_block_stop and unknown event types carry nothing to deliver
-            if delta is not None:
-                # Every delta names the served model, so the stream reports it, not the alias.
-                delta.model = served
-                yield delta
+        # Closing the event source when the caller stops early closes the
+        # connection now, not whenever the garbage collector gets to it.
+        async with contextlib.aclosing(
+            self.post_sse("/v1/messages", payload, model=model)
+        ) as events:
+            async for event in events:
+                if not event.data.strip():
+                    continue
+                data = self._event_json(event.data, model)
+                kind = data.get("type") or event.event
+                if kind == "error" or event.event == "error":
+                    raise self._stream_error(data, event.data, model)
+                if kind == "message_stop":
+                    return
+                delta: ChatDelta | None = None
+                if kind == "message_start":
+                    message = data.get("message") or {}
+                    served = message.get("model") or served
+                    usage = usage_from_anthropic(message.get("usage"))
+                    input_tokens = usage.input_tokens if usage else None
+                    delta = ChatDelta(usage=usage)
+                elif kind == "content_block_start":
+                    block = data.get("content_block") or {}
+                    index = int(data.get("index", 0))
+                    if block.get("type") == "tool_use" and block.get("name") == json_name:
+                        json_blocks.add(index)
+                    elif block.get("type") == "tool_use":
+                        tool_index[index] = len(tool_index)
+                        call = ToolCallDelta(
+                            index=tool_index[index], id=block.get("id"), name=block.get("name")
+                        )
+                        delta = ChatDelta(tool_calls=[call])
+                    elif block.get("type") == "text" and block.get("text"):
+                        delta = ChatDelta(text=block["text"])
+                elif kind == "content_block_delta":
+                    delta = self._block_delta(data, json_blocks, tool_index)
+                elif kind == "message_delta":
+                    usage = usage_from_anthropic(data.get("usage"), input_tokens)
+                    reason = finish_reason((data.get("delta") or {}).get("stop_reason"))
+                    if json_blocks and not tool_index and reason == "tool_calls":
+                        reason = "stop"
+                    delta = ChatDelta(usage=usage, finish_reason=reason)
+                # ping, content_block_stop and unknown event types carry nothing to deliver
+                if delta is not None:
+                    # Every delta names the served model, so the stream reports it, not the alias.
+                    delta.model = served
+                    yield delta
 
     @staticmethod
     def _block_delta(

@@ -10,7 +10,7 @@ once.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
@@ -237,7 +237,7 @@ class BaseProvider:
         *,
         model: str,
         headers: Mapping[str, str] | None = None,
-    ) -> AsyncIterator[ServerSentEvent]:
+    ) -> AsyncGenerator[ServerSentEvent, None]:
         """POST and yield server-sent events; errors before or during the stream are classified."""
         url = path_or_url if path_or_url.startswith("http") else self.url(path_or_url)
         client = self._clients.get(self.name)

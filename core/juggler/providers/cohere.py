@@ -15,6 +15,7 @@ Errors are ``{"id": ..., "message": ...}``; ``classify`` reads them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -211,35 +212,40 @@ class CohereProvider(BaseProvider):
     async def stream_chat(self, model: str, request: ChatRequest) -> AsyncIterator[ChatDelta]:
         """SSE chat: text and tool-call deltas, then finish reason and usage."""
         payload = self.chat_payload(model, request, True)
-        async for event in self.post_sse("/v2/chat", payload, model=model):
-            data = event.data.strip()
-            if data == "[DONE]":
-                return
-            if not data:
-                continue
-            chunk = self.sse_json(event, model)
-            kind = chunk.get("type") or event.event
-            delta = (chunk.get("delta") or {}).get("message") or {}
-            if kind == "content-delta":
-                yield ChatDelta(text=(delta.get("content") or {}).get("text") or "", model=model)
-            elif kind in ("tool-call-start", "tool-call-delta"):
-                call = delta.get("tool_calls") or {}
-                fn = call.get("function") or {}
-                fragment = ToolCallDelta(
-                    index=int(chunk.get("index") or 0),
-                    id=call.get("id"),
-                    name=fn.get("name"),
-                    arguments=fn.get("arguments") or "",
-                )
-                yield ChatDelta(tool_calls=[fragment], model=model)
-            elif kind == "message-end":
-                end = chunk.get("delta") or {}
-                yield ChatDelta(
-                    usage=cohere_usage(end.get("usage")),
-                    finish_reason=finish_reason_of(end.get("finish_reason")),
-                    model=model,
-                )
-                return
+        # Closing the event source when the caller stops early closes the
+        # connection now, not whenever the garbage collector gets to it.
+        async with contextlib.aclosing(self.post_sse("/v2/chat", payload, model=model)) as events:
+            async for event in events:
+                data = event.data.strip()
+                if data == "[DONE]":
+                    return
+                if not data:
+                    continue
+                chunk = self.sse_json(event, model)
+                kind = chunk.get("type") or event.event
+                delta = (chunk.get("delta") or {}).get("message") or {}
+                if kind == "content-delta":
+                    yield ChatDelta(
+                        text=(delta.get("content") or {}).get("text") or "", model=model
+                    )
+                elif kind in ("tool-call-start", "tool-call-delta"):
+                    call = delta.get("tool_calls") or {}
+                    fn = call.get("function") or {}
+                    fragment = ToolCallDelta(
+                        index=int(chunk.get("index") or 0),
+                        id=call.get("id"),
+                        name=fn.get("name"),
+                        arguments=fn.get("arguments") or "",
+                    )
+                    yield ChatDelta(tool_calls=[fragment], model=model)
+                elif kind == "message-end":
+                    end = chunk.get("delta") or {}
+                    yield ChatDelta(
+                        usage=cohere_usage(end.get("usage")),
+                        finish_reason=finish_reason_of(end.get("finish_reason")),
+                        model=model,
+                    )
+                    return
 
     def embed_payload(self, model: str, request: EmbedRequest) -> dict[str, Any]:
         """The JSON body of ``POST /v2/embed``; ``input_type`` is required by Cohere."""

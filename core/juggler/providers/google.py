@@ -20,6 +20,7 @@ Gemini quirks handled here:
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -211,37 +212,44 @@ class GoogleProvider(BaseProvider):
         url = self.url(self.model_path(model, "streamGenerateContent")) + "?alt=sse"
         calls_seen = 0
         delivered = False
-        async for event in self.post_sse(url, self.chat_payload(request), model=model):
-            if not event.data.strip():
-                continue
-            chunk = self.sse_json(event, model)  # an {"error": {...}} frame raises here
-            candidate = self._candidate(chunk, model)
-            text = ""
-            calls: list[ToolCall] = []
-            reason = None
-            if candidate is not None:
-                text, calls = self._parts(candidate, chunk.get("responseId"), calls_seen)
-                reason = candidate.get("finishReason")
-            fragments = [
-                ToolCallDelta(
-                    index=calls_seen + i,
-                    id=call.id,
-                    name=call.name,
-                    arguments=json.dumps(call.arguments, ensure_ascii=False),
+        # Closing the event source when the caller stops early closes the
+        # connection now, not whenever the garbage collector gets to it.
+        async with contextlib.aclosing(
+            self.post_sse(url, self.chat_payload(request), model=model)
+        ) as events:
+            async for event in events:
+                if not event.data.strip():
+                    continue
+                chunk = self.sse_json(event, model)  # an {"error": {...}} frame raises here
+                candidate = self._candidate(chunk, model)
+                text = ""
+                calls: list[ToolCall] = []
+                reason = None
+                if candidate is not None:
+                    text, calls = self._parts(candidate, chunk.get("responseId"), calls_seen)
+                    reason = candidate.get("finishReason")
+                fragments = [
+                    ToolCallDelta(
+                        index=calls_seen + i,
+                        id=call.id,
+                        name=call.name,
+                        arguments=json.dumps(call.arguments, ensure_ascii=False),
+                    )
+                    for i, call in enumerate(calls)
+                ]
+                calls_seen += len(calls)
+                delivered = delivered or bool(text or calls)
+                if not delivered and is_blocked(reason):
+                    raise self._blocked(
+                        f"Gemini withheld the answer (finishReason={reason})", model
+                    )
+                yield ChatDelta(
+                    text=text,
+                    tool_calls=fragments,
+                    usage=usage_from_gemini(chunk.get("usageMetadata")),
+                    finish_reason=finish_reason(reason, calls_seen > 0),
+                    model=chunk.get("modelVersion"),
                 )
-                for i, call in enumerate(calls)
-            ]
-            calls_seen += len(calls)
-            delivered = delivered or bool(text or calls)
-            if not delivered and is_blocked(reason):
-                raise self._blocked(f"Gemini withheld the answer (finishReason={reason})", model)
-            yield ChatDelta(
-                text=text,
-                tool_calls=fragments,
-                usage=usage_from_gemini(chunk.get("usageMetadata")),
-                finish_reason=finish_reason(reason, calls_seen > 0),
-                model=chunk.get("modelVersion"),
-            )
 
     # ----- embeddings -----
 

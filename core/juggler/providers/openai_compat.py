@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import array
 import base64
+import contextlib
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -205,32 +206,37 @@ class OpenAICompatProvider(CompatRerankMixin):
     async def stream_chat(self, model: str, request: ChatRequest) -> AsyncIterator[ChatDelta]:
         """SSE chat: text and tool-call deltas, then usage (own chunk or ``x_groq``)."""
         payload = self.chat_payload(model, request, True)
-        async for event in self.post_sse("/chat/completions", payload, model=model):
-            if event.data.strip() == "[DONE]":
-                return
-            if not event.data.strip():
-                continue
-            chunk = self.sse_json(event, model)
-            usage = usage_from_openai(chunk.get("usage")) or usage_from_openai(
-                (chunk.get("x_groq") or {}).get("usage")
-            )
-            delta = ChatDelta(usage=usage, model=chunk.get("model"))
-            for choice in chunk.get("choices") or []:
-                d = choice.get("delta") or {}
-                delta.text += text_of(d.get("content"))
-                for tc in d.get("tool_calls") or []:
-                    fn = tc.get("function") or {}
-                    delta.tool_calls.append(
-                        ToolCallDelta(
-                            index=tc.get("index", 0),
-                            id=tc.get("id"),
-                            name=fn.get("name"),
-                            arguments=fn.get("arguments") or "",
+        # Closing the event source when the caller stops early closes the
+        # connection now, not whenever the garbage collector gets to it.
+        async with contextlib.aclosing(
+            self.post_sse("/chat/completions", payload, model=model)
+        ) as events:
+            async for event in events:
+                if event.data.strip() == "[DONE]":
+                    return
+                if not event.data.strip():
+                    continue
+                chunk = self.sse_json(event, model)
+                usage = usage_from_openai(chunk.get("usage")) or usage_from_openai(
+                    (chunk.get("x_groq") or {}).get("usage")
+                )
+                delta = ChatDelta(usage=usage, model=chunk.get("model"))
+                for choice in chunk.get("choices") or []:
+                    d = choice.get("delta") or {}
+                    delta.text += text_of(d.get("content"))
+                    for tc in d.get("tool_calls") or []:
+                        fn = tc.get("function") or {}
+                        delta.tool_calls.append(
+                            ToolCallDelta(
+                                index=tc.get("index", 0),
+                                id=tc.get("id"),
+                                name=fn.get("name"),
+                                arguments=fn.get("arguments") or "",
+                            )
                         )
-                    )
-                if choice.get("finish_reason"):
-                    delta.finish_reason = choice["finish_reason"]
-            yield delta
+                    if choice.get("finish_reason"):
+                        delta.finish_reason = choice["finish_reason"]
+                yield delta
 
     def embed_payload(self, model: str, request: EmbedRequest) -> dict[str, Any]:
         """The JSON body of ``POST /embeddings``, in this vendor's dialect."""

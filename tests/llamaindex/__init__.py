@@ -1,0 +1,1 @@
+"""LlamaIndex adapter tests (a package, so module names cannot clash with other test dirs)."""
