@@ -263,6 +263,23 @@ class BaseProvider:
             async for event in EventSource(response).aiter_sse():
                 yield event
 
+    def parse_ranking(
+        self, rows: Any, score_key: str, n_documents: int, model: str
+    ) -> list[tuple[int, float]]:
+        """Rerank rows ``[{index, <score_key>}]`` as (index, score) pairs, best first; a
+        malformed row or an index outside the input is an InvalidResponseError."""
+        try:
+            if not isinstance(rows, list):
+                raise TypeError(f"expected a list of results, got {type(rows).__name__}")
+            pairs = [(int(row["index"]), float(row[score_key])) for row in rows]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise self._error(
+                InvalidResponseError, f"unexpected rerank answer shape: {exc!r}", model
+            ) from exc
+        if any(not 0 <= i < n_documents for i, _ in pairs):
+            raise self._error(InvalidResponseError, "rerank index out of range", model)
+        return sorted(pairs, key=lambda pair: -pair[1])
+
     def sse_json(self, event: ServerSentEvent, model: str) -> Any:
         """Decode one event's JSON data (raising InvalidResponseError on garbage)."""
         return self._decode(event.data, model)

@@ -33,7 +33,6 @@ from .._requests import (
 from .._types import ToolCall, Usage
 from .base import BaseProvider, register_wire
 from .openai_compat import ordered_vectors, parse_tool_arguments
-from .rerank_compat import ranking_from
 
 __all__ = ["CohereProvider", "cohere_messages", "cohere_usage", "finish_reason_of"]
 
@@ -287,12 +286,7 @@ class CohereProvider(BaseProvider):
     async def rerank(self, model: str, request: RerankRequest) -> RerankResult:
         """Order the documents by relevance to the query."""
         body = await self.post_json("/v2/rerank", self.rerank_payload(model, request), model=model)
-        try:
-            ranking = ranking_from(body["results"], "relevance_score")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self._error(
-                InvalidResponseError, f"unexpected rerank answer shape: {exc!r}", model
-            ) from exc
-        if any(not 0 <= i < len(request.documents) for i, _ in ranking):
-            raise self._error(InvalidResponseError, "rerank index out of range", model)
+        ranking = self.parse_ranking(
+            body.get("results"), "relevance_score", len(request.documents), model
+        )
         return RerankResult(ranking=ranking, model=model)

@@ -14,20 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._errors import InvalidResponseError
 from .._requests import RerankRequest, RerankResult
 from .._types import Capability, Usage
 from .base import BaseProvider
 
-__all__ = ["CompatRerankMixin", "ranking_from"]
-
-
-def ranking_from(rows: Any, score_key: str) -> list[tuple[int, float]]:
-    """``[{index, <score_key>}]`` as (index, score) pairs, best first."""
-    if not isinstance(rows, list):
-        raise TypeError(f"expected a list of results, got {type(rows).__name__}")
-    pairs = [(int(row["index"]), float(row[score_key])) for row in rows]
-    return sorted(pairs, key=lambda pair: -pair[1])
+__all__ = ["CompatRerankMixin"]
 
 
 class CompatRerankMixin(BaseProvider):
@@ -65,17 +56,12 @@ class CompatRerankMixin(BaseProvider):
         body = await self.post_json(
             self.rerank_url(model), self.rerank_payload(model, request), model=model
         )
-        try:
-            if "nvidia_rerank" in self.spec.wire_options:
-                ranking = ranking_from(body["rankings"], "logit")
-            else:
-                ranking = ranking_from(body["results"], "relevance_score")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self._error(
-                InvalidResponseError, f"unexpected rerank answer shape: {exc!r}", model
-            ) from exc
-        if any(not 0 <= i < len(request.documents) for i, _ in ranking):
-            raise self._error(InvalidResponseError, "rerank index out of range", model)
+        rows, score = (
+            ("rankings", "logit")
+            if "nvidia_rerank" in self.spec.wire_options
+            else ("results", "relevance_score")
+        )
+        ranking = self.parse_ranking(body.get(rows), score, len(request.documents), model)
         usage = body.get("usage") or {}
         return RerankResult(
             ranking=ranking,

@@ -15,7 +15,6 @@ from .._requests import EmbedRequest, EmbedResult, RerankRequest, RerankResult
 from .._types import Usage
 from .base import BaseProvider, register_wire
 from .openai_compat import ordered_vectors
-from .rerank_compat import ranking_from
 
 __all__ = ["VoyageProvider"]
 
@@ -69,14 +68,9 @@ class VoyageProvider(BaseProvider):
     async def rerank(self, model: str, request: RerankRequest) -> RerankResult:
         """Order the documents by relevance to the query."""
         body = await self.post_json("/rerank", self.rerank_payload(model, request), model=model)
-        try:
-            ranking = ranking_from(body["data"], "relevance_score")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self._error(
-                InvalidResponseError, f"unexpected rerank answer shape: {exc!r}", model
-            ) from exc
-        if any(not 0 <= i < len(request.documents) for i, _ in ranking):
-            raise self._error(InvalidResponseError, "rerank index out of range", model)
+        ranking = self.parse_ranking(
+            body.get("data"), "relevance_score", len(request.documents), model
+        )
         usage = body.get("usage") or {}
         return RerankResult(
             ranking=ranking,
