@@ -8,6 +8,7 @@ way for every vendor: truncated JSON, or one garbage event in a stream.
 
 from __future__ import annotations
 
+import abc
 import itertools
 import json
 from dataclasses import dataclass
@@ -113,15 +114,15 @@ class Call:
         return ""
 
 
-class WireFormat:
+class WireFormat(abc.ABC):
     """Base of the simulated wire formats."""
 
     name: ClassVar[str] = ""
     default_base_path: ClassVar[str] = ""
 
+    @abc.abstractmethod
     def handle(self, call: Call) -> Answer | None:
         """A healthy answer, or None when the path is not part of this wire format."""
-        raise NotImplementedError  # every wire format overrides this
 
     def error(self, status: int, message: str, retry_after: float | None = None) -> Response:
         """An HTTP error in this vendor's envelope (default: OpenAI's)."""
