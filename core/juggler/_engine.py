@@ -29,6 +29,7 @@ from ._errors import (
     ProviderError,
     ProviderTimeoutError,
     RequestRejectedError,
+    redact,
 )
 from ._health import HealthBoard
 from ._options import CallOptions, call_options
@@ -74,8 +75,10 @@ class AttemptLog:
             status = status or 200
         message = note
         if error is not None and message is None:
-            message = error.message if isinstance(error, ProviderError) else str(error)
-            message = message or type(error).__name__
+            # ProviderErrors were redacted at the HTTP boundary; anything else (a bug, a
+            # user's FakeProvider) is redacted by key shape here, and kept short.
+            message = error.message if isinstance(error, ProviderError) else redact(str(error))
+            message = (message or type(error).__name__)[:300]
         attempt = ModelAttempt(
             provider=target.provider,
             model=target.model,

@@ -125,3 +125,28 @@ def test_the_sync_health_check_runs_on_the_jugglers_loop():
     chain = ["groq/llama-3.1-8b-instant"]
     with Juggler(chain, env={"GROQ_API_KEY": "k"}, http_client=mock_client()) as juggler:
         assert juggler.health_check() == {"groq": True}
+
+
+def test_a_cancelled_attempt_counts_as_a_latency_sample_for_the_p95():
+    from juggler import ModelAttempt
+    from juggler._health import HealthBoard
+
+    board = HealthBoard(window=100, wall=lambda: 0.0)
+    for _ in range(18):
+        board.observe(
+            ModelAttempt(
+                provider="p", model="m", success=True, outcome="success", attempt=1, elapsed_ms=10.0
+            )
+        )
+    for _ in range(2):  # the slowest 10 % were hedged away
+        board.observe(
+            ModelAttempt(
+                provider="p",
+                model="m",
+                success=False,
+                outcome="cancelled",
+                attempt=1,
+                elapsed_ms=500.0,
+            )
+        )
+    assert board.p95_ms("p", "m", min_samples=20) == 500.0

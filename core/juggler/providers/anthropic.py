@@ -170,6 +170,7 @@ class AnthropicProvider(BaseProvider):
                 if kind == "error" or event.event == "error":
                     raise self._stream_error(data, event.data, model)
                 if kind == "message_stop":
+                    await self.finish_sse(events)
                     return
                 delta: ChatDelta | None = None
                 if kind == "message_start":

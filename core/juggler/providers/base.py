@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
+import anyio
 import httpx
 from httpx_sse import EventSource, ServerSentEvent
 
@@ -47,6 +48,7 @@ from .._types import Capability
 __all__ = ["WIRE_FORMATS", "BaseProvider", "register_wire"]
 
 WIRE_FORMATS: dict[str, type[BaseProvider]] = {}
+_DRAIN_SECONDS = 0.5
 
 
 def register_wire(cls: type[BaseProvider]) -> type[BaseProvider]:
@@ -262,6 +264,15 @@ class BaseProvider:
                 )
             async for event in EventSource(response).aiter_sse():
                 yield event
+
+    async def finish_sse(self, events: AsyncIterator[ServerSentEvent]) -> None:
+        """Read what is left of a stream whose last event has arrived, so its connection goes
+        back to the pool instead of being torn down (a new TLS handshake per stream). A server
+        that keeps the body open gets at most ``_DRAIN_SECONDS``; then the connection is
+        dropped, and the answer is complete either way."""
+        with anyio.move_on_after(_DRAIN_SECONDS):
+            async for _ in events:
+                pass
 
     def parse_ranking(
         self, rows: Any, score_key: str, n_documents: int, model: str

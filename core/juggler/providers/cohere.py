@@ -217,6 +217,7 @@ class CohereProvider(BaseProvider):
             async for event in events:
                 data = event.data.strip()
                 if data == "[DONE]":
+                    await self.finish_sse(events)
                     return
                 if not data:
                     continue
@@ -244,6 +245,7 @@ class CohereProvider(BaseProvider):
                         finish_reason=finish_reason_of(end.get("finish_reason")),
                         model=model,
                     )
+                    await self.finish_sse(events)
                     return
 
     def embed_payload(self, model: str, request: EmbedRequest) -> dict[str, Any]:

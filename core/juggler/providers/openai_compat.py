@@ -213,6 +213,7 @@ class OpenAICompatProvider(CompatRerankMixin):
         ) as events:
             async for event in events:
                 if event.data.strip() == "[DONE]":
+                    await self.finish_sse(events)
                     return
                 if not event.data.strip():
                     continue
