@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 import juggler._router as router_module
-from juggler import BackupModelRouter, InvalidRequestError, Provider, complete, quick_chat
+from juggler import BackupModelRouter, InvalidRequestError, Juggler, Provider, complete, quick_chat
 
 seen: list[dict] = []
 
@@ -76,3 +76,23 @@ async def test_module_level_complete_and_quick_chat_share_one_router(monkeypatch
     assert (await complete("Hi")).content == "42"
     assert await quick_chat("Say hello") == "42"
     await router_module._Shared.router.close()
+
+
+async def test_the_readme_seed_call_with_tier_and_a_preferred_model_works_as_written():
+    r = router()
+    result = await r.complete(
+        messages=[{"role": "user", "content": "Hi"}],
+        preferred_provider=Provider.GROQ,
+        preferred_model="llama-3.3-70b-versatile",
+        temperature=0.7,
+        max_tokens=1000,
+        tier=2,
+    )
+    assert (result.provider, result.model) == ("groq", "llama-3.3-70b-versatile")
+    await r.close()
+
+
+def test_the_sync_façade_of_the_seed_router_works_too():
+    r = router()
+    assert r.chat("Hi") == "42"
+    Juggler.close(r)
