@@ -37,7 +37,9 @@ class ProviderSpec(BaseModel):
         wire_options: quirks of this vendor's dialect of its wire format, e.g.
             ``no_stream_options`` (rejects ``stream_options``), ``random_seed`` (names the
             seed so), ``strict_tool_history`` (wants string content and indexed tool calls in
-            the history), or ``input_type`` (embedders that need a query/passage hint).
+            the history), ``max_completion_tokens`` (sends the limit under that name: OpenAI's
+            reasoning models refuse the deprecated ``max_tokens``), or ``input_type``
+            (embedders that need a query/passage hint).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -207,7 +209,7 @@ CATALOG: dict[str, ProviderSpec] = {
             },
             embed_batch_limit=2048,
             default_voice="alloy",
-            wire_options=frozenset({"embed_base64"}),
+            wire_options=frozenset({"embed_base64", "max_completion_tokens"}),
         ),
         _row(
             name="anthropic",

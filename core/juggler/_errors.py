@@ -91,6 +91,14 @@ _MODEL_SPECIFIC_WORDS = (
     "does not support",
     "not supported with this model",
 )
+# 4xx that say this provider does not serve the model, whatever the status: Mistral answers an
+# unknown model with 400 ``invalid_model`` ("Invalid model: x"), Voyage with 400 "Model x is not
+# supported" (shared/wire/voyage/embeddings/pydantic-ai/TestVoyageAI.test_embed_error.yaml).
+# Another provider may serve it, so these fall back like a 404 instead of stopping the chain.
+_MODEL_MISSING = re.compile(
+    r"invalid_model|model_not_found|\binvalid model\b"
+    r"|\bmodel [^\s.,;:]+ is not (?:supported|found|available)\b"
+)
 _CONTEXT_WORDS = (
     "context_length",
     "context length",
@@ -323,7 +331,11 @@ def _error_message(body: Any, text: str) -> tuple[str, str]:
         err = body.get("error", body)
         if isinstance(err, dict):
             msg = err.get("message") or err.get("detail") or err.get("msg") or ""
-            kind = str(err.get("type") or err.get("code") or err.get("status") or "")
+            # OpenAI-style bodies put the generic class in "type" (invalid_request_error) and
+            # the specific reason in "code" (tool_use_failed, unsupported_parameter): keep both.
+            kind = " ".join(
+                str(err[key]) for key in ("type", "code", "status") if err.get(key) is not None
+            )
             upstream = (err.get("metadata") or {}) if isinstance(err.get("metadata"), dict) else {}
             if msg and isinstance(upstream.get("raw"), str):
                 # OpenRouter's message is only "Provider returned error"; the cause is here.
@@ -372,6 +384,8 @@ def classify(
         cls = ContextLengthError
     elif status == 408:
         cls = ProviderTimeoutError
+    elif 400 <= status < 500 and _MODEL_MISSING.search(lowered):
+        cls = ModelNotFoundError
     elif 400 <= status < 500 and any(w in lowered for w in _MODEL_SPECIFIC_WORDS):
         cls = UnsupportedRequestError
     elif 400 <= status < 500:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import yaml
 
-from juggler import AllProvidersFailedError, BadRequestError, Juggler
+from juggler import AllProvidersFailedError, Juggler
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 
@@ -79,7 +79,7 @@ async def test_query_embedding_async(cassette: Any, voyage: Juggler, sent: list[
     assert r.usage.input_tokens is not None
 
 
-def test_unsupported_model_is_a_400_carrying_voyages_detail(cassette: Any) -> None:
+def test_unsupported_model_is_a_400_model_not_found_carrying_voyages_detail(cassette: Any) -> None:
     j = Juggler(embed=["voyage/nonexistent"], providers={"voyage": {"api_key": "test"}}, env={})
     with (
         cassette.use_cassette("voyage/embeddings_error.yaml"),
@@ -88,7 +88,7 @@ def test_unsupported_model_is_a_400_carrying_voyages_detail(cassette: Any) -> No
         j.embed("Hello, world!")
     j.close()
     (attempt,) = info.value.models_used
-    assert attempt.error_type == BadRequestError.__name__
+    assert attempt.error_type == "ModelNotFoundError"  # falls back, like a 404
     assert attempt.status_code == 400
     assert (attempt.error or "").startswith("Model nonexistent is not supported")
 

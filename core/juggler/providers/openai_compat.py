@@ -159,6 +159,10 @@ class OpenAICompatProvider(CompatRerankMixin):
             "seed": request.seed,
         }
         payload.update({k: v for k, v in optional.items() if v is not None})
+        if "max_completion_tokens" in options and "max_tokens" in payload:
+            # OpenAI deprecated max_tokens; its reasoning models refuse it with a 400
+            # (shared/wire/openai/chat_completions/vercel-ai/reasoning-model-legacy-...json).
+            payload["max_completion_tokens"] = payload.pop("max_tokens")
         if "random_seed" in options and "seed" in payload:
             payload["random_seed"] = payload.pop("seed")  # Mistral's name; it rejects "seed"
         if stream:
@@ -223,6 +227,8 @@ class OpenAICompatProvider(CompatRerankMixin):
                 )
                 delta = ChatDelta(usage=usage, model=chunk.get("model"))
                 for choice in chunk.get("choices") or []:
+                    if choice.get("index", 0) != 0:
+                        continue  # n > 1 (via extra_body): the answer is the first choice
                     d = choice.get("delta") or {}
                     delta.text += text_of(d.get("content"))
                     for tc in d.get("tool_calls") or []:

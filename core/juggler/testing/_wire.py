@@ -14,16 +14,20 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from . import _behaviour as model
 from ._scenario import Scenario
 from ._server import Answer, Request, Response, StreamResponse
 
 __all__ = [
     "Call",
     "WireFormat",
+    "document_texts",
     "dumps",
+    "embedding_rows",
     "json_answer",
     "malformed",
     "next_id",
+    "ranked_documents",
     "retry_headers",
     "sse",
     "text_of",
@@ -49,11 +53,58 @@ def json_answer(
     return Response(status, dumps(body), "application/json", headers)
 
 
-def sse(data: Any, event: str | None = None) -> bytes:
-    """One server-sent event (``data`` is JSON-encoded unless it is already a str)."""
+def sse(data: Any, event: str | None = None, *, eol: str = "\n") -> bytes:
+    """One server-sent event (``data`` is JSON-encoded unless it is already a str).
+
+    ``eol`` is the line ending: Gemini frames its events with ``\\r\\n``, the others with
+    ``\\n`` (as in the recordings), and a client must read both.
+    """
     payload = data if isinstance(data, str) else dumps(data).decode()
-    head = f"event: {event}\n" if event else ""
-    return f"{head}data: {payload}\n\n".encode()
+    head = f"event: {event}{eol}" if event else ""
+    return f"{head}data: {payload}{eol}{eol}".encode()
+
+
+def document_texts(raw: Any) -> list[str]:
+    """Rerank documents or embedding inputs as texts: strings, or objects with a ``text``
+    (any other object reads as its values joined, so every document scores something)."""
+    if isinstance(raw, str):
+        return [raw]
+    out = []
+    for item in raw or []:
+        if isinstance(item, dict):
+            text = item.get("text")
+            out.append(text if isinstance(text, str) else " ".join(map(str, item.values())))
+        else:
+            out.append(str(item))
+    return out
+
+
+def ranked_documents(
+    body: dict[str, Any], limit_key: str, docs_key: str = "documents", query: Any = None
+) -> tuple[list[str], list[tuple[int, float]]]:
+    """The documents of a rerank body and their (index, score) ranking, best first, cut to
+    ``body[limit_key]`` when the caller asked for a top-N."""
+    docs = document_texts(body.get(docs_key))
+    ranked = model.rerank_scores(str(body.get("query") if query is None else query), docs)
+    if body.get(limit_key):
+        ranked = ranked[: int(body[limit_key])]
+    return docs, ranked
+
+
+def embedding_rows(texts: list[str], dims: int, b64: bool) -> tuple[list[dict[str, Any]], int]:
+    """OpenAI-style ``data`` rows ``{object, index, embedding}`` (base64 float32 when asked)
+    and the token count of the texts."""
+    rows = []
+    for i, text in enumerate(texts):
+        vec = model.embedding(text, dims)
+        rows.append(
+            {
+                "object": "embedding",
+                "index": i,
+                "embedding": model.floats_base64(vec) if b64 else vec,
+            }
+        )
+    return rows, sum(model.count_tokens(t) for t in texts)
 
 
 def text_of(content: Any) -> str:

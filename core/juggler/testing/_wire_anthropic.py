@@ -118,7 +118,8 @@ class AnthropicWire(WireFormat):
             "usage": {"input_tokens": r.prompt_tokens, "output_tokens": r.completion_tokens},
         }
         if body.get("stream"):
-            return call.stream(self._events(r, message))
+            # Anthropic's stream content type carries a charset (shared/wire/anthropic).
+            return call.stream(self._events(r, message), "text/event-stream; charset=utf-8")
         return json_answer(message)
 
     def _events(self, r: Reply, message: dict[str, Any]) -> list[bytes]:

@@ -13,7 +13,17 @@ from typing import Any
 from . import _behaviour as model
 from ._behaviour import ChatInput, Reply
 from ._server import Answer, Response
-from ._wire import Call, WireFormat, dumps, json_answer, next_id, retry_headers, sse, text_of
+from ._wire import (
+    Call,
+    WireFormat,
+    dumps,
+    json_answer,
+    next_id,
+    ranked_documents,
+    retry_headers,
+    sse,
+    text_of,
+)
 from ._wire_openai import chat_input as openai_chat_input
 
 __all__ = ["CohereWire"]
@@ -176,13 +186,7 @@ class CohereWire(WireFormat):
 
     def rerank(self, body: dict[str, Any]) -> Answer:
         """``POST /v2/rerank``: ``results[{index, relevance_score}]`` best first."""
-        docs = [
-            d.get("text", "") if isinstance(d, dict) else str(d)
-            for d in body.get("documents") or []
-        ]
-        ranked = model.rerank_scores(str(body.get("query") or ""), docs)
-        if body.get("top_n"):
-            ranked = ranked[: int(body["top_n"])]
+        _, ranked = ranked_documents(body, "top_n")
         return json_answer(
             {
                 "id": _uuid(),

@@ -167,7 +167,8 @@ class GoogleWire(WireFormat):
         last = len(texts) - 1
         bodies = [self._response(r, name, i == last, t, rid) for i, t in enumerate(texts)]
         if call.request.params().get("alt") == "sse":
-            return call.stream([sse(b) for b in bodies])
+            # Gemini frames its events with CRLF (shared/wire/google/stream_generate_content).
+            return call.stream([sse(b, eol="\r\n") for b in bodies])
         # Without alt=sse Google streams one JSON array, element by element.
         events = [(b"[" if i == 0 else b",\r\n") + dumps(b) for i, b in enumerate(bodies)]
         events.append(b"]")

@@ -19,10 +19,13 @@ from ._server import Answer, Response
 from ._wire import (
     Call,
     WireFormat,
+    document_texts,
     dumps,
+    embedding_rows,
     json_answer,
     next_id,
     parse_multipart,
+    ranked_documents,
     retry_headers,
     sse,
     text_of,
@@ -212,21 +215,10 @@ class OpenAIWire(WireFormat):
 
     def embeddings(self, call: Call, body: dict[str, Any]) -> Answer:
         """``POST /embeddings``: float lists, or base64 float32 when asked."""
-        raw = body.get("input")
-        texts = [raw] if isinstance(raw, str) else [str(t) for t in raw or []]
         dims = int(body.get("dimensions") or call.scenario.dimensions)
-        b64 = body.get("encoding_format") == "base64"
-        data = []
-        for i, text in enumerate(texts):
-            vec = model.embedding(text, dims)
-            data.append(
-                {
-                    "object": "embedding",
-                    "index": i,
-                    "embedding": model.floats_base64(vec) if b64 else vec,
-                }
-            )
-        tokens = sum(model.count_tokens(t) for t in texts)
+        data, tokens = embedding_rows(
+            document_texts(body.get("input")), dims, body.get("encoding_format") == "base64"
+        )
         return json_answer(
             {
                 "object": "list",
@@ -238,13 +230,10 @@ class OpenAIWire(WireFormat):
 
     def rerank(self, body: dict[str, Any]) -> Answer:
         """``POST /rerank`` in Together's shape (``results[{index, relevance_score}]``)."""
-        docs = [_doc_text(d) for d in body.get("documents") or []]
-        query = str(body.get("query") or "")
-        ranked = model.rerank_scores(query, docs)
-        top = body.get("top_n")
-        if top:
-            ranked = ranked[: int(top)]
-        tokens = model.count_tokens(query) + sum(model.count_tokens(d) for d in docs)
+        docs, ranked = ranked_documents(body, "top_n")
+        tokens = model.count_tokens(str(body.get("query") or "")) + sum(
+            model.count_tokens(d) for d in docs
+        )
         return json_answer(
             {
                 "id": f"sim-rerank-{next_id()}",
@@ -259,8 +248,7 @@ class OpenAIWire(WireFormat):
         """NVIDIA's ``POST …/reranking``: ``rankings[{index, logit}]``, best first."""
         query = body.get("query") or {}
         q = query.get("text", "") if isinstance(query, dict) else str(query)
-        docs = [_doc_text(p) for p in body.get("passages") or []]
-        ranked = model.rerank_scores(q, docs)
+        _, ranked = ranked_documents(body, "top_n", docs_key="passages", query=q)
         return json_answer(
             {"rankings": [{"index": i, "logit": round(8 * s - 4, 4)} for i, s in ranked]}
         )
@@ -297,11 +285,3 @@ class OpenAIWire(WireFormat):
             }
         }
         return json_answer(body)
-
-
-def _doc_text(doc: Any) -> str:
-    if isinstance(doc, dict):
-        if isinstance(doc.get("text"), str):
-            return str(doc["text"])
-        return " ".join(str(v) for v in doc.values())
-    return str(doc)

@@ -16,26 +16,17 @@ from typing import Any
 
 from . import _behaviour as model
 from ._server import Answer, Response
-from ._wire import Call, WireFormat, json_answer, retry_headers
+from ._wire import (
+    Call,
+    WireFormat,
+    document_texts,
+    embedding_rows,
+    json_answer,
+    ranked_documents,
+    retry_headers,
+)
 
 __all__ = ["JinaWire", "VoyageWire"]
-
-
-def _texts(raw: Any) -> list[str]:
-    if isinstance(raw, str):
-        return [raw]
-    out = []
-    for item in raw or []:
-        out.append(str(item.get("text", "")) if isinstance(item, dict) else str(item))
-    return out
-
-
-def _ranked(body: dict[str, Any], limit_key: str) -> tuple[list[str], list[tuple[int, float]]]:
-    docs = _texts(body.get("documents"))
-    ranked = model.rerank_scores(str(body.get("query") or ""), docs)
-    if body.get(limit_key):
-        ranked = ranked[: int(body[limit_key])]
-    return docs, ranked
 
 
 class _DetailErrors(WireFormat):
@@ -61,15 +52,10 @@ class VoyageWire(_DetailErrors):
         """``/embeddings`` and ``/rerank``."""
         body = call.body if isinstance(call.body, dict) else {}
         if call.path.endswith("/embeddings"):
-            texts = _texts(body.get("input"))
             dims = int(body.get("output_dimension") or call.scenario.dimensions)
-            b64 = body.get("encoding_format") == "base64"
-            data = []
-            for i, text in enumerate(texts):
-                vec = model.embedding(text, dims)
-                emb: Any = model.floats_base64(vec) if b64 else vec
-                data.append({"object": "embedding", "embedding": emb, "index": i})
-            tokens = sum(model.count_tokens(t) for t in texts)
+            data, tokens = embedding_rows(
+                document_texts(body.get("input")), dims, body.get("encoding_format") == "base64"
+            )
             return json_answer(
                 {
                     "object": "list",
@@ -79,7 +65,7 @@ class VoyageWire(_DetailErrors):
                 }
             )
         if call.path.endswith("/rerank"):
-            docs, ranked = _ranked(body, "top_k")
+            docs, ranked = ranked_documents(body, "top_k")
             rows: list[dict[str, Any]] = []
             for i, s in ranked:
                 row: dict[str, Any] = {"relevance_score": s, "index": i}
@@ -109,15 +95,10 @@ class JinaWire(_DetailErrors):
         """``/embeddings`` and ``/rerank``."""
         body = call.body if isinstance(call.body, dict) else {}
         if call.path.endswith("/embeddings"):
-            texts = _texts(body.get("input"))
             dims = int(body.get("dimensions") or call.scenario.dimensions)
-            b64 = body.get("embedding_type") == "base64"
-            data = []
-            for i, text in enumerate(texts):
-                vec = model.embedding(text, dims)
-                emb: Any = model.floats_base64(vec) if b64 else vec
-                data.append({"object": "embedding", "index": i, "embedding": emb})
-            tokens = sum(model.count_tokens(t) for t in texts)
+            data, tokens = embedding_rows(
+                document_texts(body.get("input")), dims, body.get("embedding_type") == "base64"
+            )
             return json_answer(
                 {
                     "model": call.model,
@@ -127,7 +108,7 @@ class JinaWire(_DetailErrors):
                 }
             )
         if call.path.endswith("/rerank"):
-            docs, ranked = _ranked(body, "top_n")
+            docs, ranked = ranked_documents(body, "top_n")
             keep = body.get("return_documents", True)
             results = []
             for i, s in ranked:
