@@ -8,15 +8,18 @@ parameters ``api_key``, ``timeout`` and ``max_retries`` map onto Juggler's own.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import inspect
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
 from juggler import Capability, InvalidRequestError, Juggler, Settings, Target
 
-__all__ = ["JUGGLER_OPTIONS", "JugglerBacked"]
+__all__ = ["JUGGLER_OPTIONS", "JugglerBacked", "cloning"]
 
 # Keyword arguments of Juggler() besides the capability chains, plus every Settings field.
 _CHAINS = {c.value for c in Capability}
@@ -28,6 +31,21 @@ JUGGLER_OPTIONS: frozenset[str] = frozenset(
     }
     | set(Settings.model_fields)
 )
+
+# The adapter being re-instantiated by LangChain (``configurable_fields`` builds a new object
+# from the old one's fields on every configured call); see :func:`cloning`.
+_TEMPLATE: ContextVar[JugglerBacked | None] = ContextVar("juggler_adapter_template", default=None)
+
+
+@contextlib.contextmanager
+def cloning(template: JugglerBacked) -> Iterator[None]:
+    """Adapters constructed inside this block with the same Juggler settings as ``template``
+    route through ``template``'s Juggler instead of building (and leaking) one per call."""
+    token = _TEMPLATE.set(template)
+    try:
+        yield
+    finally:
+        _TEMPLATE.reset(token)
 
 
 class JugglerBacked(BaseModel):
@@ -63,6 +81,8 @@ class JugglerBacked(BaseModel):
 
     _juggler: Juggler = PrivateAttr()
     _owns_juggler: bool = PrivateAttr(default=False)
+    # True for a configured copy using its template's Juggler: the template closes it.
+    _borrowed: bool = PrivateAttr(default=False)
 
     def __init__(self, **kwargs: Any) -> None:
         # Checked and built here rather than in pydantic validators, so that core errors
@@ -106,6 +126,16 @@ class JugglerBacked(BaseModel):
                 )
             self._juggler = self.juggler
             return
+        template = _TEMPLATE.get()
+        if (
+            template is not None
+            and type(template) is type(self)
+            and template._juggler_settings() == self._juggler_settings()
+        ):
+            self._juggler = template._juggler
+            self._owns_juggler = template._owns_juggler
+            self._borrowed = True
+            return
         options = {**self._implied_options(), **self.juggler_options}
         if self.timeout is not None:
             options.setdefault("timeout", self.timeout)
@@ -119,6 +149,15 @@ class JugglerBacked(BaseModel):
             **options,
         )
         self._owns_juggler = True
+
+    def _juggler_settings(self) -> dict[str, Any]:
+        """Everything the built Juggler depends on (equal settings: the same Juggler)."""
+        names = ("targets", "providers", "api_key", "timeout", "max_retries", "juggler_options")
+        return {
+            **{name: getattr(self, name) for name in names},
+            "chain": self._chain_for_construction(),
+            "implied": self._implied_options(),
+        }
 
     def _implied_options(self) -> dict[str, Any]:
         """Juggler options implied by the adapter's own fields (overridden by embeddings)."""
@@ -155,11 +194,11 @@ class JugglerBacked(BaseModel):
 
     def close(self) -> None:
         """Close the Juggler if this adapter built it (a shared one is left to its owner)."""
-        if self._owns_juggler:
+        if self._owns_juggler and not self._borrowed:
             self._juggler.close()
 
     async def aclose(self) -> None:
         """Async :meth:`close`."""
-        if self._owns_juggler:
+        if self._owns_juggler and not self._borrowed:
             await self._juggler.aclose()
             self._juggler.close()

@@ -21,6 +21,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from juggler import ChatResponse, ModelAttempt, StreamChunk, Usage
+from juggler._adapters import models_used_dicts
 
 __all__ = [
     "answer_metadata",
@@ -53,11 +54,6 @@ def to_openai_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
             message = {**message, "content": None}
         out.append(message)
     return out
-
-
-def models_used_dicts(attempts: Sequence[ModelAttempt]) -> list[dict[str, Any]]:
-    """``models_used`` as plain dicts: JSON-ready, and safe to merge in LangChain metadata."""
-    return [dict(a) for a in attempts]
 
 
 def usage_metadata(usage: Usage | None) -> UsageMetadata | None:
@@ -108,16 +104,26 @@ def chat_result(response: ChatResponse, extra_generation_info: dict[str, Any]) -
     return ChatResult(generations=[generation], llm_output=dict(meta))
 
 
-def stream_chunk(chunk: StreamChunk) -> ChatGenerationChunk | None:
+def stream_chunk(
+    chunk: StreamChunk, sent: dict[int, set[str]] | None = None
+) -> ChatGenerationChunk | None:
     """One streamed text or tool-call delta; None for deltas that carry neither.
 
     Usage, the model name and models_used are left for :func:`final_chunk`: LangChain
     concatenates strings and lists when it adds chunks, so they may appear only once.
+    For the same reason a tool call's ``name`` and ``id`` go out once per call index:
+    ``sent`` (one dict per stream) remembers which went out, because some servers repeat
+    them on every fragment and merging would turn ``multiply`` into ``multiplymultiply``
+    (Juggler's own assembly keeps the first value too).
     """
-    calls = [
-        tool_call_chunk(name=t.name, args=t.arguments, id=t.id, index=t.index)
-        for t in chunk.tool_calls
-    ]
+    sent = sent if sent is not None else {}
+    calls = []
+    for t in chunk.tool_calls:
+        done = sent.setdefault(t.index, set())
+        name = t.name if t.name and "name" not in done else None
+        call_id = t.id if t.id and "id" not in done else None
+        done.update(k for k, v in (("name", name), ("id", call_id)) if v)
+        calls.append(tool_call_chunk(name=name, args=t.arguments, id=call_id, index=t.index))
     if not str(chunk) and not calls:
         return None
     return ChatGenerationChunk(message=AIMessageChunk(content=str(chunk), tool_call_chunks=calls))

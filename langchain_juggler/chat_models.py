@@ -26,7 +26,15 @@ from langchain_core.output_parsers import (
     PydanticToolsParser,
 )
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import (
+    Runnable,
+    RunnableConfig,
+    RunnableMap,
+    RunnablePassthrough,
+    RunnableSerializable,
+)
+from langchain_core.runnables.configurable import RunnableConfigurableFields
+from langchain_core.runnables.utils import AnyConfigurableField
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
@@ -34,7 +42,7 @@ from pydantic import BaseModel
 
 from juggler import Capability, InvalidRequestError, Target
 
-from ._construct import JugglerBacked
+from ._construct import JugglerBacked, cloning
 from ._convert import (
     PROVIDER,
     chat_result,
@@ -199,9 +207,10 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         wire, params = self._request(messages, stop, kwargs)
         stream = self.client.stream_chat(wire, **params)
+        sent: dict[int, set[str]] = {}  # per tool-call index: name/id already sent
         try:
             for chunk in stream:
-                generation = stream_chunk(chunk)
+                generation = stream_chunk(chunk, sent)
                 if generation is not None:
                     if run_manager is not None:
                         run_manager.on_llm_new_token(generation.text, chunk=generation)
@@ -224,9 +233,10 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         wire, params = self._request(messages, stop, kwargs)
         stream = self.client.astream_chat(wire, **params)
+        sent: dict[int, set[str]] = {}  # per tool-call index: name/id already sent
         try:
             async for chunk in stream:
-                generation = stream_chunk(chunk)
+                generation = stream_chunk(chunk, sent)
                 if generation is not None:
                     if run_manager is not None:
                         await run_manager.on_llm_new_token(generation.text, chunk=generation)
@@ -267,6 +277,15 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
             model = str(chain[0]) if chain else PROVIDER
         params["ls_model_name"] = model
         return params
+
+    def configurable_fields(
+        self, **kwargs: AnyConfigurableField
+    ) -> RunnableSerializable[LanguageModelInput, AIMessage]:
+        """LangChain's ``configurable_fields``; a configured call reuses this model's Juggler
+        (pools, circuit breakers, loop thread) unless a field it depends on is configured."""
+        configured = super().configurable_fields(**kwargs)
+        assert isinstance(configured, RunnableConfigurableFields)
+        return _SharedJugglerFields(default=self, fields=configured.fields)
 
     # ----- tools and structured output -----
 
@@ -346,6 +365,22 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
         return RunnableMap(raw=llm) | parse_raw.with_fallbacks(
             [no_parse], exception_key="parsing_error"
         )
+
+
+class _SharedJugglerFields(RunnableConfigurableFields):
+    """``configurable_fields`` whose per-call copies share the default model's Juggler.
+
+    LangChain builds a new model from the default's fields on every configured call; without
+    this, each such call would build a Juggler (a loop thread and connection pools, never
+    closed) and start with fresh circuit breakers.
+    """
+
+    def _prepare(
+        self, config: RunnableConfig | None = None
+    ) -> tuple[Runnable[Any, Any], RunnableConfig]:
+        assert isinstance(self.default, JugglerBacked)
+        with cloning(self.default):
+            return super()._prepare(config)
 
 
 def _tag_failure(run_manager: Any, exc: BaseException) -> None:

@@ -9,7 +9,6 @@ corrupt the index (with ``allow_cross_space=True`` it warns and records the swit
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -17,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import Field, PrivateAttr
 
 from juggler import Capability, EmbeddingResponse, EmbeddingSpaceError, InvalidRequestError
+from juggler._adapters import SpaceGuard
 
 from ._construct import JugglerBacked
 from ._convert import models_used_dicts
@@ -57,6 +57,7 @@ class JugglerEmbeddings(JugglerBacked, Embeddings):
     space_switches: list[dict[str, Any]] = Field(default_factory=list, exclude=True)
 
     _last_response: EmbeddingResponse | None = PrivateAttr(default=None)
+    _guard: SpaceGuard = PrivateAttr(default_factory=lambda: SpaceGuard("this JugglerEmbeddings"))
 
     def _implied_options(self) -> dict[str, Any]:
         # Juggler's own chain check needs to know when crossing spaces was chosen.
@@ -73,27 +74,14 @@ class JugglerEmbeddings(JugglerBacked, Embeddings):
         """Record the call, and enforce the embedding-space rule."""
         self._last_response = response
         self.last_models_used = models_used_dicts(response.models_used)
-        if self.space is None:
-            self.space = response.space
-        elif response.space != self.space:
-            if not self.allow_cross_space:
-                raise EmbeddingSpaceError(
-                    self.space,
-                    response.space,
-                    response.provider,
-                    response.model,
-                    response.models_used,
-                    owner="this JugglerEmbeddings",
-                )
-            switch = {"from": self.space, "to": response.space, "model": response.model}
+        guard = self._guard
+        if self.space is not None and self.space != guard.current:  # ``space=`` pins it
+            guard.current = self.space
+        previous = guard.current
+        if guard.admit(response, allow_cross_space=self.allow_cross_space):
+            switch = {"from": previous, "to": response.space, "model": response.model}
             self.space_switches.append(switch)
-            warnings.warn(
-                f"JugglerEmbeddings switched embedding space from {self.space!r} to "
-                f"{response.space!r} ({response.provider}/{response.model}); "
-                "allow_cross_space=True",
-                stacklevel=3,
-            )
-            self.space = response.space
+        self.space = guard.current
         return [list(v) for v in response]
 
     @staticmethod

@@ -15,6 +15,7 @@ import llama_index.core.instrumentation as instrument
 from llama_index.core.instrumentation.events import BaseEvent
 
 from juggler import ModelAttempt
+from juggler._adapters import models_used_dicts
 
 __all__ = ["ModelsUsedEvent", "dispatch_models_used", "models_used_dicts"]
 
@@ -42,11 +43,6 @@ class ModelsUsedEvent(BaseEvent):
     def class_name(cls) -> str:
         """Class name, as LlamaIndex events report it."""
         return "ModelsUsedEvent"
-
-
-def models_used_dicts(attempts: Sequence[ModelAttempt]) -> list[dict[str, Any]]:
-    """Plain, JSON-ready dicts of the attempts (no pydantic objects leak into payloads)."""
-    return [dict(a) for a in attempts]
 
 
 def dispatch_models_used(

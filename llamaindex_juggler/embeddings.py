@@ -5,13 +5,12 @@ distinguish them need it). ``models_used`` is reported as a :class:`ModelsUsedEv
 dispatched inside the call's span, because LlamaIndex's ``EmbeddingEndEvent`` has no field
 for it. One object never mixes embedding spaces: vectors from two different models cannot
 share an index, so a call answered from another space than earlier calls raises
-:class:`EmbeddingSpaceError` unless ``allow_cross_space=True``.
+:class:`EmbeddingSpaceError` unless ``allow_cross_space=True`` (then it warns).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from threading import Lock
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
@@ -25,6 +24,7 @@ from juggler import (
     Juggler,
     Target,
 )
+from juggler._adapters import SpaceGuard
 
 from ._construct import build_juggler, split_options
 from ._events import dispatch_models_used
@@ -50,8 +50,7 @@ class JugglerEmbedding(BaseEmbedding):
 
     _juggler: Juggler = PrivateAttr()
     _owns: bool = PrivateAttr(default=False)
-    _space: str | None = PrivateAttr(default=None)
-    _lock: Lock = PrivateAttr(default_factory=Lock)
+    _guard: SpaceGuard = PrivateAttr(default_factory=lambda: SpaceGuard("this JugglerEmbedding"))
 
     def __init__(
         self,
@@ -89,7 +88,7 @@ class JugglerEmbedding(BaseEmbedding):
     @property
     def space(self) -> str | None:
         """The embedding space of this object's vectors (None before the first call)."""
-        return self._space
+        return self._guard.first
 
     # ----- sync -----
 
@@ -138,16 +137,6 @@ class JugglerEmbedding(BaseEmbedding):
         dispatch_models_used(
             "embedding", answer.models_used, provider=answer.provider, model=answer.model
         )
-        with self._lock:
-            if self._space is None:
-                self._space = answer.space
-            elif answer.space != self._space and not self.allow_cross_space:
-                raise EmbeddingSpaceError(
-                    self._space,
-                    answer.space,
-                    answer.provider,
-                    answer.model,
-                    answer.models_used,
-                    owner="this JugglerEmbedding",
-                )
+        # Another space than earlier answers: refused, or (allow_cross_space) warned about.
+        self._guard.admit(answer, allow_cross_space=self.allow_cross_space)
         return [list(v) for v in answer]

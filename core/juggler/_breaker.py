@@ -187,13 +187,24 @@ class Breakers:
         self.config = config or BreakerConfig()
         self.enabled = enabled
         self._breakers: dict[Key, CircuitBreaker] = {}
+        self._bad_key_until: dict[str, float] = {}  # provider -> end of its auth cool-down
 
     def get(self, key: Key) -> CircuitBreaker:
-        """The breaker of ``key``, created closed on first use."""
+        """The breaker of ``key``, created on first use: closed, or open until the end of
+        the provider's auth cool-down when its key was rejected."""
         breaker = self._breakers.get(key)
         if breaker is None:
             breaker = self._breakers[key] = CircuitBreaker(self.config)
+            until = self._bad_key_until.get(key[0])
+            if until is not None:
+                breaker.opened, breaker.open_until = True, until
         return breaker
+
+    def _peek(self, key: Key) -> CircuitBreaker | None:
+        """The breaker of ``key`` if it has a state worth reading (no side effect otherwise)."""
+        if key[0] in self._bad_key_until:
+            return self.get(key)
+        return self._breakers.get(key)
 
     def known(self) -> list[Key]:
         """Keys seen so far."""
@@ -201,12 +212,12 @@ class Breakers:
 
     def state(self, key: Key, now: float) -> CircuitState:
         """The state of ``key`` (closed when unknown or when breakers are disabled)."""
-        breaker = self._breakers.get(key)
+        breaker = self._peek(key)
         return breaker.state(now) if breaker and self.enabled else "closed"
 
     def remaining(self, key: Key, now: float) -> float:
         """Seconds until ``key`` may be tried again (0 when it may now)."""
-        breaker = self._breakers.get(key)
+        breaker = self._peek(key)
         if breaker is None or not self.enabled:
             return 0.0
         if breaker.state(now) == "half_open":
@@ -237,7 +248,8 @@ class Breakers:
             return False
         breaker = self.get(permit.key)
         if error is None:
-            breaker.success(permit.probe)
+            if breaker.success(permit.probe):
+                self._bad_key_until.pop(permit.key[0], None)  # a probe got through: key works
             return False
         if not counts(error):
             breaker.release(permit.probe)
@@ -246,14 +258,13 @@ class Breakers:
         retry_after = getattr(error, "retry_after", None)
         opened = breaker.failure(now, permit.probe, retry_after, auth=auth)
         if auth:
+            # A bad key is the provider's, not the model's: its other models, including the
+            # ones not tried yet (see ``get``), stay open as long.
+            self._bad_key_until[permit.key[0]] = breaker.open_until
             for key, other in self._breakers.items():
                 if key[0] == permit.key[0] and other is not breaker:
                     other.open_for(now, self.config.auth_cooldown)
         return opened
-
-    def closed_again(self, permit: Permit, now: float) -> bool:
-        """True when ``permit`` was a probe and its success closed the circuit."""
-        return permit.probe and self.state(permit.key, now) == "closed"
 
     def release(self, permit: Permit) -> None:
         """An attempt ended with no verdict (cancelled)."""

@@ -10,18 +10,17 @@ names a provider. Streams (``_stream``) use the same bookkeeping.
 
 from __future__ import annotations
 
-import bisect
 import inspect
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 from tenacity import AsyncRetrying, RetryCallState
 
-from ._attempts import ModelAttempt, Outcome
+from ._attempts import ModelAttempt
 from ._breaker import BreakerConfig, Breakers, Permit
 from ._cache import ResponseCache
 from ._errors import (
@@ -33,96 +32,18 @@ from ._errors import (
 )
 from ._health import HealthBoard
 from ._options import CallOptions, call_options
+from ._record import DEADLINE, AttemptLog, Call, Routed, Skipped, cut_by_deadline
 from ._retry import RetryBudget, retry_if_transient, wait_retry_after_or_jitter
 from ._settings import Settings
 from ._types import Target
 from .providers.base import BaseProvider
 
-__all__ = ["AttemptLog", "Call", "Engine", "Routed", "Skipped"]
+# The records moved to ``_record``; they are re-exported because callers import them here.
+__all__ = ["DEADLINE", "AttemptLog", "Call", "Engine", "Routed", "Skipped"]
 
 R = TypeVar("R")
 AttemptObserver = Callable[[Target, ModelAttempt], None]
-DEADLINE = "call deadline exceeded"
-
-
-@dataclass(slots=True)
-class AttemptLog:
-    """The attempts of one call, numbered in the order they started."""
-
-    attempts: list[ModelAttempt] = field(default_factory=list)
-    issued: int = 0
-
-    def reserve(self) -> int:
-        """The number of an attempt that starts now (it is recorded when it ends)."""
-        self.issued = max(self.issued, len(self.attempts)) + 1
-        return self.issued
-
-    def record(
-        self,
-        target: Target,
-        outcome: Outcome,
-        elapsed_s: float,
-        error: BaseException | None = None,
-        *,
-        retry: bool = False,
-        hedged: bool = False,
-        note: str | None = None,
-        number: int | None = None,
-    ) -> ModelAttempt:
-        """Add one attempt (in start order) and return it."""
-        status = getattr(error, "status_code", None)
-        if outcome == "success":
-            status = status or 200
-        message = note
-        if error is not None and message is None:
-            # ProviderErrors were redacted at the HTTP boundary; anything else (a bug, a
-            # user's FakeProvider) is redacted by key shape here, and kept short.
-            message = error.message if isinstance(error, ProviderError) else redact(str(error))
-            message = (message or type(error).__name__)[:300]
-        attempt = ModelAttempt(
-            provider=target.provider,
-            model=target.model,
-            success=outcome in ("success", "cache_hit"),
-            outcome=outcome,
-            attempt=number if number is not None else self.reserve(),
-            status_code=status,
-            error=message,
-            error_type=type(error).__name__ if error is not None else None,
-            elapsed_ms=round(elapsed_s * 1000.0, 3),
-            retry=retry,
-            hedged=hedged,
-        )
-        bisect.insort(self.attempts, attempt, key=lambda a: a.attempt)
-        return attempt
-
-
-@dataclass(slots=True)
-class Routed(Generic[R]):
-    """A successful call: the provider's result, who gave it, and every attempt."""
-
-    result: R
-    target: Target
-    attempts: list[ModelAttempt]
-    latency_ms: float
-    cached: bool = False
-
-
-@dataclass(slots=True)
-class Call:
-    """One call in flight: its attempt log, options and absolute deadline."""
-
-    log: AttemptLog
-    options: CallOptions
-    started: float
-    deadline_at: float | None
-
-    def left(self, now: float) -> float | None:
-        """Seconds before the deadline (None: no deadline)."""
-        return None if self.deadline_at is None else self.deadline_at - now
-
-
-class Skipped(Exception):
-    """Internal: a target was not sent a request (recorded as ``skipped``); go on."""
+logger = logging.getLogger("juggler")
 
 
 class Engine:
@@ -244,27 +165,54 @@ class Engine:
 
     async def verdict(self, permit: Permit, error: BaseException | None) -> None:
         """Feed the breaker; when a circuit opens, share it and close the provider's idle
-        connections (they would only slow the pools of healthy providers)."""
+        connections (they would only slow the pools of healthy providers). An attempt the
+        call's deadline cut short says nothing about the provider: its permit is released."""
+        if cut_by_deadline(error):
+            self.breakers.release(permit)
+            return
         opened = self.breakers.record(permit, self.clock(), error)
+        provider, model = permit.key
         if opened:
-            provider, model = permit.key
-            if self.shared is not None:
-                seconds = self.breakers.remaining(permit.key, self.clock())
-                await _maybe_await(self.shared.publish_open(provider, model, seconds))
+            seconds = self.breakers.remaining(permit.key, self.clock())
+            await self._best_effort(
+                "share an open circuit", "publish_open", provider, model, seconds
+            )
             if self.on_open is not None:
-                await self.on_open(provider)
-        elif error is None and permit.probe and self.shared is not None:
-            await _maybe_await(self.shared.clear(*permit.key))
+                await self._best_effort("close idle connections", self.on_open, provider)
+        elif error is None and permit.probe:
+            await self._best_effort("share a closed circuit", "clear", provider, model)
 
     async def sync_shared(self, chain: Sequence[Target]) -> None:
         """Adopt circuits other replicas opened (optional shared state, e.g. Redis)."""
-        if self.shared is None:
-            return
         keys = [(t.provider, t.model) for t in chain]
-        remote = await _maybe_await(self.shared.open_remaining(keys))
+        remote = await self._best_effort("read shared circuits", "open_remaining", keys)
         now = self.clock()
         for key, seconds in (remote or {}).items():
             self.breakers.adopt(tuple(key), now, float(seconds))  # type: ignore[arg-type]
+
+    async def _best_effort(self, what: str, action: str | Callable[..., Any], *args: Any) -> Any:
+        """Run a side task of the breaker (the shared store, closing idle connections). Its
+        failure (say, Redis down) must not fail the call: the local breaker still works, so
+        it is logged and the call goes on."""
+        if isinstance(action, str) and self.shared is None:
+            return None
+        run = getattr(self.shared, action) if isinstance(action, str) else action
+        try:
+            return await _maybe_await(run(*args))
+        except Exception as exc:
+            logger.warning(
+                "juggler: could not %s: %s", what, redact(f"{type(exc).__name__}: {exc}")
+            )
+            return None
+
+    async def pause(self, seconds: float, permit: Permit) -> None:
+        """Wait before a retry that holds ``permit``; if the wait is cancelled the retry never
+        goes out, so its permit (perhaps the half-open probe slot) is given back."""
+        try:
+            await self.sleep(seconds)
+        except BaseException:
+            self.breakers.release(permit)
+            raise
 
     @staticmethod
     def give_up(log: AttemptLog, error: BaseException | None) -> AllProvidersFailedError:
@@ -284,13 +232,12 @@ class Engine:
         chain: Sequence[Target],
         op: Callable[[BaseProvider, Target], Awaitable[R]],
         *,
-        deadline: float | None = None,
         log: AttemptLog | None = None,
         options: CallOptions | None = None,
         cache_key: str | None = None,
     ) -> Routed[R]:
         """Answer from the cache, or try ``op`` on the targets until one succeeds."""
-        options = options or call_options(self.settings, {"deadline": deadline})
+        options = options or call_options(self.settings)
         if cache_key is not None and options.cache:
             hit = self.cache.get(cache_key)
             if hit is not None:
@@ -361,7 +308,7 @@ class Engine:
             stop=stop,
             retry=retry_if_transient(),
             wait=self.waits,
-            sleep=self.sleep,
+            sleep=lambda seconds: self.pause(seconds, held[0]),
             reraise=True,
         )
         async for try_ in retrying:
@@ -379,28 +326,23 @@ class Engine:
         permit: Permit,
         retry: bool,
         hedged: bool,
+        *,
+        timeout: float | None = None,
     ) -> R:
-        """One request under the attempt timeout and the call's deadline, recorded."""
-        limit = self.settings.timeout
+        """One request under the attempt timeout (``settings.timeout`` unless given) and the
+        call's deadline, recorded and fed to the breaker."""
+        limit = self.settings.timeout if timeout is None else timeout
         left = call.left(self.clock())
-        cut_by_deadline = left is not None and left < limit
+        deadline_first = left is not None and left < limit
         if left is not None:
             limit = max(0.0, min(limit, left))
         number = call.log.reserve()
         t0 = self.clock()
         kw: dict[str, Any] = {"retry": retry, "hedged": hedged, "number": number}
+        error: BaseException | None = None
         try:
-            with anyio.fail_after(limit):
+            with anyio.fail_after(limit) as scope:
                 result = await op(provider, target)
-        except TimeoutError as exc:
-            text = DEADLINE if cut_by_deadline else f"no answer within {limit:.1f}s"
-            error = ProviderTimeoutError(text, provider=target.provider, model=target.model)
-            self.note(call.log, target, "error", self.clock() - t0, error, **kw)
-            if cut_by_deadline:
-                self.breakers.release(permit)  # not the provider's fault: it had less time
-            else:
-                await self.verdict(permit, error)
-            raise error from exc
         except anyio.get_cancelled_exc_class():
             self.breakers.release(permit)
             concurrent = call.options.concurrent
@@ -408,9 +350,15 @@ class Engine:
             self.note(call.log, target, "cancelled", self.clock() - t0, note=note, **kw)
             raise
         except Exception as exc:
-            self.note(call.log, target, "error", self.clock() - t0, exc, **kw)
-            await self.verdict(permit, exc)
-            raise
+            error = exc
+            if isinstance(exc, TimeoutError) and scope.cancel_called:
+                text = DEADLINE if deadline_first else f"no answer within {limit:.1f}s"
+                error = ProviderTimeoutError(text, provider=target.provider, model=target.model)
+            self.note(call.log, target, "error", self.clock() - t0, error, **kw)
+            await self.verdict(permit, error)
+            if error is exc:
+                raise
+            raise error from exc
         self.note(call.log, target, "success", self.clock() - t0, **kw)
         await self.verdict(permit, None)
         return result

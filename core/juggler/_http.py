@@ -60,13 +60,6 @@ class HttpClients:
             follow_redirects=False,
         )
 
-    async def drop(self, provider: str) -> None:
-        """Close ``provider``'s pool on this loop (e.g. when its circuit opens)."""
-        clients = self._by_loop.get(asyncio.get_running_loop(), {})
-        client = clients.pop(provider, None)
-        if client is not None:
-            await client.aclose()
-
     async def drop_idle(self, provider: str) -> None:
         """Close ``provider``'s idle keep-alive connections on this loop (its circuit just
         opened). Requests in flight are left alone; a caller's own client is never touched.

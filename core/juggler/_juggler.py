@@ -12,15 +12,15 @@ from typing import IO, Any, TypeVar
 import httpx
 
 from . import _calls as calls
-from . import _probe
 from . import _validate as check
 from ._cache import cache_key
 from ._engine import AttemptLog, Engine, Routed
 from ._fleet import TargetSpec, build_fleet
 from ._http import HttpClients
 from ._loop import LoopThread
-from ._options import call_options, split_options
+from ._options import CallOptions, call_options, split_options
 from ._plan import plan_call
+from ._probe import HealthMethods
 from ._requests import ChatRequest
 from ._responses import (
     ChatResponse,
@@ -39,7 +39,7 @@ __all__ = ["Juggler"]
 R = TypeVar("R")
 
 
-class Juggler:
+class Juggler(HealthMethods):
     """Routes each call through an ordered chain of provider/model targets.
 
     Args:
@@ -104,7 +104,9 @@ class Juggler:
             shared=breaker_store,
             **{k: v for k, v in timing.items() if v is not None},
         )
-        self._loop = LoopThread()
+        self._loop = LoopThread(on_stop=self._clients.aclose)
+        # A Juggler dropped without close() must not leave its loop thread behind.
+        weakref.finalize(self, self._loop.stop).atexit = False
         self._probers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
             weakref.WeakKeyDictionary()
         )
@@ -146,20 +148,26 @@ class Juggler:
             self.engine.note(log, target, "skipped", 0.0, note=reason)
         return plan.targets
 
-    async def _route(
+    def _options(self, given: Mapping[str, Any], deadline: float | None) -> CallOptions:
+        """The call's routing options over the instance's settings, checked before anything
+        else so a bad value fails first."""
+        return call_options(self.settings, {**given, "deadline": deadline})
+
+    async def _call(
         self,
         capability: Capability,
-        chain: Sequence[Target],
-        request: Any,
+        options: CallOptions,
+        key_fields: Any,
         op: Callable[[BaseProvider, Target], Awaitable[R]],
-        log: AttemptLog,
-        options: Mapping[str, Any],
+        **choices: Any,
     ) -> Routed[R]:
-        """Options, cache key and the engine: the part every non-streamed call shares."""
-        opts = call_options(self.settings, options)
+        """What every non-streamed call shares: plan the targets (see :meth:`_plan`), then
+        the cache key (from ``key_fields``) and the engine."""
+        log = AttemptLog()
+        chain = self._plan(capability, log, **choices)
         self._start_background_probe()
-        key = cache_key(capability.value, chain, request) if opts.cache else None
-        return await self.engine.run(chain, op, log=log, options=opts, cache_key=key)
+        key = cache_key(capability.value, chain, key_fields) if options.cache else None
+        return await self.engine.run(chain, op, log=log, options=options, cache_key=key)
 
     # ----- chat -----
 
@@ -178,27 +186,19 @@ class Juggler:
         """Chat with fallback. ``params``: temperature, max_tokens, top_p, stop, tools,
         tool_choice, response_format, seed, extra_body, and the routing options
         (parallel_attempts, hedge_after_ms, hedge, cache_enabled, cache_ttl_seconds)."""
-        options = {**split_options(params), "deadline": deadline}
-        call_options(self.settings, options)  # bad options fail before anything else
+        options = self._options(split_options(params), deadline)
         request = check.chat_request(messages, **params)
-        log = AttemptLog()
-        chain = self._plan(
+        routed = await self._call(
             Capability.CHAT,
-            log,
+            options,
+            request.cache_fields(),
+            lambda p, t: p.chat(t.model, request),
+            request=request,
             targets=targets,
             model=model,
             tier=tier,
             preferred_provider=preferred_provider,
             preferred_model=preferred_model,
-            request=request,
-        )
-        routed = await self._route(
-            Capability.CHAT,
-            chain,
-            request.cache_fields(),
-            lambda p, t: p.chat(t.model, request),
-            log,
-            options,
         )
         return calls.chat_response(routed)
 
@@ -220,7 +220,7 @@ class Juggler:
     ) -> AsyncChatStream:
         """Stream a chat answer with fallback before the first token (``async for``). Takes
         the routing options too; hedging and racing apply before the first token."""
-        options = call_options(self.settings, {**split_options(params), "deadline": deadline})
+        options = self._options(split_options(params), deadline)
         request = check.chat_request(messages, **params)
         log = AttemptLog()
         chain = self._plan(
@@ -247,7 +247,7 @@ class Juggler:
         """Sync :meth:`astream_chat` (``for chunk in ...``)."""
         return ChatStream(self.astream_chat(messages, **kwargs), self._loop.run)
 
-    # ----- embeddings -----
+    # ----- embeddings, rerank -----
 
     async def aembed(
         self,
@@ -261,20 +261,15 @@ class Juggler:
     ) -> EmbeddingResponse:
         """Embed texts; inputs are split to each provider's batch limit and kept in order.
         ``options``: the routing options (cache_enabled, parallel_attempts, hedge, …)."""
-        options["deadline"] = deadline
-        call_options(self.settings, options)
+        opts = self._options(options, deadline)
         request = check.embed_request(texts, input_type=input_type, dimensions=dimensions)
-        log = AttemptLog()
-        chain = self._plan(Capability.EMBED, log, targets=targets)
         op = calls.embed_op(request)
-        routed = await self._route(Capability.EMBED, chain, request, op, log, options)
+        routed = await self._call(Capability.EMBED, opts, request, op, targets=targets)
         return calls.embedding_response(routed)
 
     def embed(self, texts: str | Sequence[str], **kwargs: Any) -> EmbeddingResponse:
         """Sync :meth:`aembed`."""
         return self._loop.run(self.aembed(texts, **kwargs))
-
-    # ----- rerank -----
 
     async def arerank(
         self,
@@ -289,13 +284,14 @@ class Juggler:
     ) -> RerankResponse:
         """Order ``documents`` (strings, or objects with ``.text``/``text_of``) by relevance.
         ``options``: the routing options."""
-        options["deadline"] = deadline
-        call_options(self.settings, options)
+        opts = self._options(options, deadline)
         request = check.rerank_request(query, documents, top_k, text_of)
-        log = AttemptLog()
-        chain = self._plan(Capability.RERANK, log, targets=targets)
-        routed = await self._route(
-            Capability.RERANK, chain, request, lambda p, t: p.rerank(t.model, request), log, options
+        routed = await self._call(
+            Capability.RERANK,
+            opts,
+            request,
+            lambda p, t: p.rerank(t.model, request),
+            targets=targets,
         )
         return calls.rerank_response(routed, documents, top_k)
 
@@ -320,20 +316,16 @@ class Juggler:
     ) -> TranscriptionResponse:
         """Transcribe audio (a path, bytes or a binary file; mp3, wav, m4a, webm, ogg, flac).
         ``options``: the routing options."""
-        options["deadline"] = deadline
-        call_options(self.settings, options)
+        opts = self._options(options, deadline)
         request = check.transcribe_request(
             audio, filename=filename, language=language, prompt=prompt
         )
-        log = AttemptLog()
-        chain = self._plan(Capability.TRANSCRIBE, log, targets=targets)
-        routed = await self._route(
+        routed = await self._call(
             Capability.TRANSCRIBE,
-            chain,
+            opts,
             request,
             lambda p, t: p.transcribe(t.model, request),
-            log,
-            options,
+            targets=targets,
         )
         return calls.transcription_response(routed)
 
@@ -355,13 +347,10 @@ class Juggler:
         **options: Any,
     ) -> SpeechResponse:
         """Text to speech; ``.write_to_file(path)`` saves it. ``options``: the routing options."""
-        options["deadline"] = deadline
-        call_options(self.settings, options)
+        opts = self._options(options, deadline)
         request = check.speak_request(text, voice=voice, format=format, speed=speed)
-        log = AttemptLog()
-        chain = self._plan(Capability.SPEAK, log, targets=targets)
-        routed = await self._route(
-            Capability.SPEAK, chain, request, lambda p, t: p.speak(t.model, request), log, options
+        routed = await self._call(
+            Capability.SPEAK, opts, request, lambda p, t: p.speak(t.model, request), targets=targets
         )
         return calls.speech_response(routed)
 
@@ -371,46 +360,17 @@ class Juggler:
         """Sync :meth:`aspeak`."""
         return self._loop.run(self.aspeak(text, voice, format, **kwargs))
 
-    # ----- health -----
-
-    def get_health_status(self) -> dict[str, dict[str, dict[str, Any]]]:
-        """Per provider and model: circuit_state (closed / open / half_open), success_rate,
-        p50_ms, p95_ms, requests, failures, last_error, last_success_at (epoch seconds)."""
-        return _probe.health_status(self.engine, self._fleet.chains)
-
-    async def ahealth_check(self) -> dict[str, bool]:
-        """Probe every configured provider with one minimal request: ``{provider: answered}``.
-        A successful probe closes that target's open circuit."""
-        return await _probe.health_check(self.engine, self._fleet.chains)
-
-    def health_check(self) -> dict[str, bool]:
-        """Sync :meth:`ahealth_check`."""
-        return self._loop.run(self.ahealth_check())
-
-    def _start_background_probe(self) -> None:
-        interval = self.settings.background_probe_interval
-        if interval is None:
-            return
-        loop = asyncio.get_running_loop()
-        task = self._probers.get(loop)
-        if task is None or task.done():
-            coro = _probe.probe_open_circuits(self.engine, self._fleet.chains, interval)
-            self._probers[loop] = loop.create_task(coro)
-
     # ----- lifecycle -----
 
     async def aclose(self) -> None:
         """Close the connection pools of the running event loop (and its background probe)."""
-        task = self._probers.pop(asyncio.get_running_loop(), None)
-        if task is not None:
-            task.cancel()
+        self._stop_background_probe()
         await self._clients.aclose()
 
     def close(self) -> None:
-        """Close every pool and stop the loop thread. Safe to call twice."""
-        if self._loop.running:
-            self._loop.run(self.aclose())
-            self._loop.stop()
+        """Close every pool and stop the loop thread. Safe to call twice. A sync call still
+        running in another thread is cancelled (it raises instead of waiting forever)."""
+        self._loop.stop()  # the loop thread cancels its tasks and closes its own pools
 
     def __enter__(self) -> Juggler:
         return self

@@ -3,25 +3,39 @@
 httpx pools belong to the loop that opened them, so a new loop per call would throw away
 every connection. Running on our own thread also makes the sync API work when the caller is
 itself inside a running event loop (a notebook, an async web handler).
+
+Stopping never leaves a caller waiting: the thread cancels whatever still runs on its loop
+(a call another thread is blocked on raises instead of hanging), runs ``on_stop`` (closing
+the loop's connection pools), and closes the loop. The thread does this itself, so ``stop``
+is safe from any thread, the loop's own included (a garbage-collection finalizer may run
+there).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import logging
 import threading
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 __all__ = ["LoopThread"]
 
 T = TypeVar("T")
+logger = logging.getLogger("juggler")
 
 
 class LoopThread:
     """Starts lazily on first use; ``run(coro)`` blocks until the coroutine is done."""
 
-    def __init__(self, name: str = "juggler-loop") -> None:
+    def __init__(
+        self,
+        name: str = "juggler-loop",
+        on_stop: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._name = name
+        self._on_stop = on_stop
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -31,13 +45,11 @@ class LoopThread:
             if self._loop is None or self._loop.is_closed():
                 loop = asyncio.new_event_loop()
                 ready = threading.Event()
-
-                def main() -> None:
-                    asyncio.set_event_loop(loop)
-                    loop.call_soon(ready.set)
-                    loop.run_forever()
-
-                self._thread = threading.Thread(target=main, name=self._name, daemon=True)
+                # Started with the loop only (never ``self``), so a Juggler nobody holds can
+                # be collected and its finalizer can stop this thread.
+                self._thread = threading.Thread(
+                    target=_serve, args=(loop, ready, self._on_stop), name=self._name, daemon=True
+                )
                 self._thread.start()
                 ready.wait()
                 self._loop = loop
@@ -49,7 +61,10 @@ class LoopThread:
         if threading.current_thread() is self._thread:
             coro.close()
             raise RuntimeError("the sync API cannot be called from the Juggler's own loop")
-        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+        try:
+            return asyncio.run_coroutine_threadsafe(coro, loop).result()
+        except concurrent.futures.CancelledError as exc:
+            raise RuntimeError("the Juggler was closed while this call was running") from exc
 
     @property
     def running(self) -> bool:
@@ -57,13 +72,43 @@ class LoopThread:
         return self._loop is not None and not self._loop.is_closed()
 
     def stop(self) -> None:
-        """Stop the loop and join the thread."""
+        """Stop the loop (cancelling what still runs on it) and join the thread."""
         with self._lock:
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
-        if loop is None:
+        if loop is None or loop.is_closed():
             return
         loop.call_soon_threadsafe(loop.stop)
-        if thread is not None:
+        if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
+
+
+def _serve(
+    loop: asyncio.AbstractEventLoop,
+    ready: threading.Event,
+    on_stop: Callable[[], Awaitable[None]] | None,
+) -> None:
+    """The thread's body: run the loop until stopped, then wind it down and close it."""
+    asyncio.set_event_loop(loop)
+    loop.call_soon(ready.set)
+    try:
+        loop.run_forever()
+        loop.run_until_complete(_wind_down(on_stop))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
         loop.close()
+
+
+async def _wind_down(on_stop: Callable[[], Awaitable[None]] | None) -> None:
+    """Cancel every task still on the loop (their callers get an error, not a hang), wait for
+    them to record their cancelled attempts, then run ``on_stop``."""
+    me = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks() if t is not me]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if on_stop is not None:
+        try:
+            await on_stop()
+        except Exception:  # the loop closes anyway; say why its pools may not have
+            logger.warning("juggler: closing the loop thread's pools failed", exc_info=True)

@@ -1,4 +1,5 @@
-"""Health: the status report, active probes of every provider, and background probing.
+"""Health: the status report, active probes of every provider, background probing, and the
+Juggler's health methods (:class:`HealthMethods`).
 
 ``health_status`` joins the breakers' state with the health figures, per provider and model.
 ``health_check`` sends each configured provider one minimal request (a one-token chat; an
@@ -10,9 +11,11 @@ successful probe of an open circuit closes it; background probing does exactly t
 
 from __future__ import annotations
 
+import asyncio
 import struct
+import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -22,7 +25,19 @@ from ._requests import ChatRequest, EmbedRequest, RerankRequest, SpeakRequest, T
 from ._types import Capability, Target
 from .providers.base import BaseProvider
 
-__all__ = ["PROBE_TIMEOUT", "health_check", "health_status", "probe", "probe_open_circuits"]
+if TYPE_CHECKING:
+    from ._fleet import Fleet
+    from ._loop import LoopThread
+    from ._settings import Settings
+
+__all__ = [
+    "PROBE_TIMEOUT",
+    "HealthMethods",
+    "health_check",
+    "health_status",
+    "probe",
+    "probe_open_circuits",
+]
 
 PROBE_TIMEOUT = 15.0  # a probe answers in about a second when healthy; never wait a minute
 
@@ -96,11 +111,15 @@ async def probe(engine: Engine, target: Target, capability: Capability) -> bool:
     """One minimal request to ``target``, through its breaker (a success closes an open
     circuit) and into the health figures. True when it answered."""
     provider = engine.providers[target.provider]
-    call = engine.start(CallOptions(deadline=min(engine.settings.timeout, PROBE_TIMEOUT)))
+    call = engine.start(CallOptions())
     permit = engine.breakers.acquire((target.provider, target.model), engine.clock(), force=True)
     assert permit is not None  # forced
+    # A timeout, not a deadline: a probe that does not answer in time is the provider's
+    # failure and must reach the breaker (a deadline cut would be released as no verdict).
+    limit = min(engine.settings.timeout, PROBE_TIMEOUT)
+    op = _probe_op(capability)
     try:
-        await engine.attempt(call, target, provider, _probe_op(capability), permit, False, False)
+        await engine.attempt(call, target, provider, op, permit, False, False, timeout=limit)
     except Exception:
         return False
     return True
@@ -134,3 +153,44 @@ async def probe_open_circuits(
             if engine.breakers.state(key, now) != "closed" and key in capability_of:
                 target = next(t for t in chains[capability_of[key]] if (t.provider, t.model) == key)
                 await probe(engine, target, capability_of[key])
+
+
+class HealthMethods:
+    """The Juggler's health methods: its status report, its probes and its background probe
+    (one task per event loop, started by the first call when ``background_probe_interval``
+    is set)."""
+
+    engine: Engine
+    settings: Settings
+    _fleet: Fleet
+    _loop: LoopThread
+    _probers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]
+
+    def get_health_status(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Per provider and model: circuit_state (closed / open / half_open), success_rate,
+        p50_ms, p95_ms, requests, failures, last_error, last_success_at (epoch seconds)."""
+        return health_status(self.engine, self._fleet.chains)
+
+    async def ahealth_check(self) -> dict[str, bool]:
+        """Probe every configured provider with one minimal request: ``{provider: answered}``.
+        A successful probe closes that target's open circuit."""
+        return await health_check(self.engine, self._fleet.chains)
+
+    def health_check(self) -> dict[str, bool]:
+        """Sync :meth:`ahealth_check`."""
+        return self._loop.run(self.ahealth_check())
+
+    def _start_background_probe(self) -> None:
+        interval = self.settings.background_probe_interval
+        if interval is None:
+            return
+        loop = asyncio.get_running_loop()
+        task = self._probers.get(loop)
+        if task is None or task.done():
+            coro = probe_open_circuits(self.engine, self._fleet.chains, interval)
+            self._probers[loop] = loop.create_task(coro)
+
+    def _stop_background_probe(self) -> None:
+        task = self._probers.pop(asyncio.get_running_loop(), None)
+        if task is not None:
+            task.cancel()

@@ -24,8 +24,9 @@ from typing import Any, TypeVar
 import anyio
 
 from ._breaker import Permit
-from ._engine import DEADLINE, Call, Engine, Skipped
+from ._engine import Engine
 from ._errors import ProviderError, ProviderTimeoutError
+from ._record import DEADLINE, Call, Skipped
 from ._requests import ChatDelta
 from ._types import Target
 from .providers.base import BaseProvider

@@ -20,12 +20,15 @@ import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
+import anyio
+
 from ._attempts import ModelAttempt
 from ._breaker import Permit
-from ._engine import DEADLINE, AttemptLog, Call, Engine, Skipped
+from ._engine import Engine
 from ._errors import InvalidResponseError, ProviderError, StreamInterruptedError
 from ._options import CallOptions, call_options
 from ._race import Opened, close_quietly, first_token_limit, next_delta, race_first_token
+from ._record import DEADLINE, AttemptLog, Call, Skipped
 from ._requests import ChatDelta, ChatResult, ToolCallDelta
 from ._retry import is_transient
 from ._types import Target, ToolCall, Usage
@@ -200,7 +203,7 @@ class AsyncChatStream:
                     permit = engine.may_retry(call, target, wait)
                     if permit is None:
                         break
-                    await engine.sleep(wait)
+                    await engine.pause(wait, permit)
                 assert permit is not None
                 attempt = self._attempt(call, target, permit, retry=number > 0)
                 try:
@@ -256,6 +259,9 @@ class AsyncChatStream:
             t0, number, hedged = engine.clock(), call.log.reserve(), False
         kw: dict[str, Any] = {"retry": retry, "hedged": hedged, "number": number}
         delivered = False
+        # Chunks with no content (usage, a finish reason) wait for the first content: if the
+        # attempt fails before any, the caller never sees a chunk from a target that failed.
+        held: list[ChatDelta] = []
         tools = _ToolCallAssembler()
         try:
             while True:
@@ -272,21 +278,26 @@ class AsyncChatStream:
                     break
                 for fragment in delta.tool_calls:
                     tools.add(fragment)
-                if delta.usage is not None:
-                    self.usage = delta.usage
-                if delta.finish_reason:
-                    self.finish_reason = delta.finish_reason
-                if delta.text or delta.tool_calls or delta.finish_reason or delta.usage:
+                if delta.text or delta.tool_calls:
                     if not delivered:
                         self.provider, self.model = target.provider, delta.model or target.model
-                    delivered = delivered or bool(delta.text or delta.tool_calls)
-                    self.text += delta.text
-                    yield StreamChunk(delta, target)
+                    delivered = True
+                    for early in held:
+                        yield self._chunk(early, target)
+                    held.clear()
+                    yield self._chunk(delta, target)
+                elif delta.finish_reason or delta.usage:
+                    if delivered:
+                        yield self._chunk(delta, target)
+                    else:
+                        held.append(delta)
             self.tool_calls = tools.calls()
-        except GeneratorExit:
+        except (GeneratorExit, anyio.get_cancelled_exc_class()) as stop:
+            # The caller stopped reading, or its task was cancelled: close the connection,
+            # give back the permit (perhaps the half-open probe slot) and record the attempt.
             await close_quietly(iterator)
             engine.breakers.release(permit)
-            note = "stream closed by the caller"
+            note = "stream closed by the caller" if isinstance(stop, GeneratorExit) else "cancelled"
             engine.note(self._log, target, "cancelled", engine.clock() - t0, note=note, **kw)
             raise
         except Exception as exc:
@@ -297,6 +308,10 @@ class AsyncChatStream:
                 self.done = True
                 raise StreamInterruptedError(self.text, self._log.attempts) from exc
             raise _Failed(exc) from exc
+        if held:  # a successful stream without content (say, an empty answer)
+            self.provider, self.model = target.provider, held[0].model or target.model
+            for early in held:
+                yield self._chunk(early, target)
         self.done = True
         engine.note(self._log, target, "success", engine.clock() - t0, **kw)
         await engine.verdict(permit, None)
@@ -306,6 +321,15 @@ class AsyncChatStream:
                 self.usage or Usage(), self.finish_reason,
             )  # fmt: skip
             engine.cache.put(self._cache_key, result, target, self._options.cache_ttl)
+
+    def _chunk(self, delta: ChatDelta, target: Target) -> StreamChunk:
+        """A delta that reaches the caller: it counts in ``text``, ``usage``, ``finish_reason``."""
+        if delta.usage is not None:
+            self.usage = delta.usage
+        if delta.finish_reason:
+            self.finish_reason = delta.finish_reason
+        self.text += delta.text
+        return StreamChunk(delta, target)
 
 
 class _Failed(Exception):

@@ -88,18 +88,23 @@ def chat(
     params = {"temperature": temperature, "max_tokens": max_tokens}
     params = {k: v for k, v in params.items() if v is not None}
     with make_juggler(Capability.CHAT, target) as juggler:
+        printed = False
         try:
             if stream:
                 chunks = juggler.stream_chat(messages, **params)
                 for chunk in chunks:
                     sys.stdout.write(chunk)
                     sys.stdout.flush()
+                    printed = printed or bool(chunk)
                 sys.stdout.write("\n")
                 if verbose:
                     _show_attempts(chunks.models_used, f"{chunks.provider}/{chunks.model}")
                 return
             answer = juggler.chat(messages, **params)
         except (AllProvidersFailedError, StreamInterruptedError) as exc:
+            if printed:  # end the partial answer's line; the error line goes to stderr
+                sys.stdout.write("\n")
+                sys.stdout.flush()
             _failed_verbose(exc, verbose)
             raise
     typer.echo(answer.content)
@@ -194,6 +199,8 @@ def speak(
     fmt = format or (output.suffix.lstrip(".").lower() or "mp3")
     if output.parent and not output.parent.exists():
         raise CliError(f"directory {output.parent} does not exist")
+    if output.is_dir():  # refused before the (paid) request, not after it
+        raise CliError(f"--output {output} is a directory; give a file name")
     with make_juggler(Capability.SPEAK, target) as juggler:
         try:
             audio = juggler.speak(text, voice, fmt)

@@ -277,3 +277,34 @@ def test_health_uses_its_own_probe_when_the_juggler_has_no_health_check(
     assert result.exit_code == 1
     assert "RateLimitError" in result.stdout
     assert one_red_line(result) == "error: 1 of 3 down: cerebras"
+
+
+def test_speak_to_a_directory_is_refused_before_any_request(
+    sim: ProviderSimulator, tmp_path: Path
+) -> None:
+    before = sim.total("openai")
+    args = ["speak", "hello", "-o", str(tmp_path), "-t", "openai/tts-1"]
+    result = runner.invoke(app, args, env=env_for(sim, "openai"))
+    assert result.exit_code == 2, result.output
+    assert "is a directory" in one_red_line(result)
+    assert sim.total("openai") == before
+
+
+def test_a_stream_cut_after_tokens_ends_the_answer_line_then_reports(
+    sim: ProviderSimulator,
+) -> None:
+    sim.set_scenario("nvidia", Scenario(cut_stream_after=3))
+    try:
+        args = [
+            "chat",
+            "Tell me a long story",
+            "--stream",
+            "-t",
+            "nvidia/meta/llama-3.1-8b-instruct",
+        ]
+        result = runner.invoke(app, args, env=env_for(sim, "nvidia"))
+    finally:
+        sim.set_scenario("nvidia", Scenario())
+    assert result.exit_code == 1, result.output
+    assert result.stdout.strip() and result.stdout.endswith("\n")
+    assert "interrupted" in one_red_line(result).lower()

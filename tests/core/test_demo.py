@@ -208,3 +208,45 @@ def test_demo_without_the_resilience_engine_says_what_steps_need_it(
     assert result.exit_code == 0, result.output
     assert "this step needs the resilience engine (circuit breakers)" in result.stdout
     assert "this step needs the resilience engine (hedge_after_ms)" in result.stdout
+
+
+def test_demo_outage_keeps_its_circuit_open_however_slow_the_machine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # On a loaded CI machine seconds can pass between two calls. The outage step's circuit
+    # must stay open regardless (it once had a 0.5 s cool-down on the wall clock), and the
+    # recovery must not wait for real.
+    import juggler._demo_resilience as resilience
+
+    class LoadedMachineClock(resilience.DemoClock):
+        """Every reading is 0.6 s later than real time moved: a very slow machine."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.reads = 0
+
+        def __call__(self) -> float:
+            self.reads += 1
+            return super().__call__() + 0.6 * self.reads
+
+    monkeypatch.setattr(resilience, "DemoClock", LoadedMachineClock)
+    started = time.perf_counter()
+    result = runner.invoke(app, ["demo"], env=no_keys())
+    assert result.exit_code == 0, result.output
+    if resilience_available():
+        assert "skips it without a request" in result.stdout
+        assert "the circuit did not open" not in result.stdout
+        assert "received 1 request(s) since its circuit opened" in result.stdout
+    assert time.perf_counter() - started < 20
+
+
+def test_demo_hedge_step_says_who_won_the_race() -> None:
+    # The hedge normally wins; a machine too loaded for that is reported, not hidden.
+    from juggler._demo_resilience import SLOW_MS
+
+    result = runner.invoke(app, ["demo"], env=no_keys())
+    assert result.exit_code == 0, result.output
+    if hedging_available():
+        won = f"instead of about {SLOW_MS:.0f} ms" in result.stdout
+        lost = "the slow target answered first this time" in result.stdout
+        assert won != lost

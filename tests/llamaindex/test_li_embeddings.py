@@ -130,14 +130,15 @@ def test_a_later_answer_from_another_space_is_refused(
     )
 
 
-async def test_crossing_spaces_is_allowed_when_asked(
+async def test_crossing_spaces_is_allowed_when_asked_but_never_silently(
     two_spaces: tuple[ProviderSimulator, Juggler],
 ) -> None:
     sim, j = two_spaces
     embedding = JugglerEmbedding(juggler=j, allow_cross_space=True)
     await embedding.aget_text_embedding("indexed with bge")
     sim.set_scenario("together", DOWN)
-    assert await embedding.aget_query_embedding("answered by openai")
+    with pytest.warns(UserWarning, match="switched embedding space .* 'text-embedding-3-small'"):
+        assert await embedding.aget_query_embedding("answered by openai")
     assert embedding.space == "bge-base-en-v1.5"  # still the space of the first answer
 
 
