@@ -87,3 +87,14 @@ def test_asking_for_an_unconfigured_capability_names_the_providers_that_offer_it
     with pytest.raises(InvalidRequestError, match=r"providers that do: .*voyage"):
         juggler.embed(["hello"])
     juggler.close()
+
+
+def test_an_api_key_that_cannot_travel_in_a_header_is_refused_without_echoing_it():
+    with pytest.raises(InvalidRequestError, match="non-ASCII") as caught:
+        Juggler(chat=CHAIN, providers={"groq": {"api_key": "sk-ключ"}}, env={})
+    assert "ключ" not in str(caught.value)
+
+
+def test_whitespace_around_an_api_key_is_ignored():
+    juggler = Juggler(chat=CHAIN, env={"GROQ_API_KEY": "  gsk_abc\n"})
+    assert juggler.providers["groq"].auth_headers() == {"Authorization": "Bearer gsk_abc"}
