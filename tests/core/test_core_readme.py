@@ -1,0 +1,30 @@
+"""The README stays true: its provider table is the catalogue, its exception tree the code's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import juggler
+from juggler import CATALOG
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def test_the_readme_provider_table_matches_the_catalogue():
+    for name, spec in CATALOG.items():
+        models = ", ".join(f"{c.value} `{m}`" for c, m in spec.models.items())
+        row = (
+            f"| {name} | `{spec.api_key_env}` | `{spec.base_url}` | {spec.wire} | {spec.tier} |"
+            f" {models} |"
+        )
+        assert row in README, f"README row for {name} is out of date; expected:\n{row}"
+
+
+def test_the_readme_exception_tree_names_every_exception():
+    errors = [n for n in juggler.__all__ if n.endswith("Error")]
+    tree = README.split("## The exception tree", 1)[1].split("```", 2)[1]
+    assert [n for n in errors if n not in tree] == []
+
+
+def test_the_readme_shows_the_two_commands():
+    assert "make demo" in README and "make test" in README
