@@ -128,3 +128,12 @@ def test_each_openai_format_vendor_is_a_data_row(name):
 
     assert CATALOG[name].wire == "openai"
     assert CATALOG[name].base_url.startswith("https://")
+
+
+def test_a_test_cannot_reach_beyond_loopback():
+    import socket
+
+    import pytest_socket
+
+    with pytest.raises(pytest_socket.SocketConnectBlockedError):
+        socket.create_connection(("93.184.216.34", 443), timeout=1)
