@@ -60,3 +60,25 @@ def build_juggler(
         built = Juggler(**chains, **options)
     built.chain(capability)  # raises CapabilityNotConfiguredError with a helpful message
     return built
+
+
+class OwnsJuggler:
+    """``juggler``, ``close`` and ``aclose`` for the adapter classes, which keep the Juggler
+    in ``self._juggler`` and whether they built it in ``self._owns``."""
+
+    @property
+    def juggler(self) -> Juggler:
+        """The Juggler this object routes through."""
+        juggler: Juggler = getattr(self, "_juggler")  # noqa: B009 - a pydantic private attr
+        return juggler
+
+    def close(self) -> None:
+        """Close the Juggler this object built; a shared ``juggler=`` stays open."""
+        if getattr(self, "_owns", False):
+            self.juggler.close()
+
+    async def aclose(self) -> None:
+        """Async :meth:`close`: also closes the running loop's connection pools."""
+        if getattr(self, "_owns", False):
+            await self.juggler.aclose()
+            self.juggler.close()

@@ -26,7 +26,7 @@ from juggler import (
 )
 from juggler._adapters import SpaceGuard
 
-from ._construct import build_juggler, split_options
+from ._construct import OwnsJuggler, build_juggler, split_options
 from ._events import dispatch_models_used
 
 __all__ = ["EmbeddingSpaceError", "JugglerEmbedding"]
@@ -34,7 +34,7 @@ __all__ = ["EmbeddingSpaceError", "JugglerEmbedding"]
 DEFAULT_BATCH = 96  # LlamaIndex's 10 would mean ten times the requests; Juggler splits further
 
 
-class JugglerEmbedding(BaseEmbedding):
+class JugglerEmbedding(OwnsJuggler, BaseEmbedding):
     """LlamaIndex embeddings with fallback across an embed chain.
 
     ``JugglerEmbedding(targets=["voyage/voyage-3.5", ...], providers=...)`` or
@@ -74,16 +74,6 @@ class JugglerEmbedding(BaseEmbedding):
     def class_name(cls) -> str:
         """Class name used in LlamaIndex payloads."""
         return "JugglerEmbedding"
-
-    @property
-    def juggler(self) -> Juggler:
-        """The Juggler this embedding model routes through."""
-        return self._juggler
-
-    def close(self) -> None:
-        """Close the Juggler this object built; a shared ``juggler=`` stays open."""
-        if self._owns:
-            self._juggler.close()
 
     @property
     def space(self) -> str | None:

@@ -37,7 +37,7 @@ from llama_index.core.types import Model
 
 from juggler import AllProvidersFailedError, Capability, Juggler, StreamInterruptedError, Target
 
-from ._construct import build_juggler, split_options
+from ._construct import OwnsJuggler, build_juggler, split_options
 from ._convert import (
     StreamAssembler,
     chat_response,
@@ -82,7 +82,7 @@ _CALL_PARAMS = frozenset(
 _FAILURES = (AllProvidersFailedError, StreamInterruptedError)
 
 
-class JugglerLLM(FunctionCallingLLM):
+class JugglerLLM(OwnsJuggler, FunctionCallingLLM):
     """A LlamaIndex LLM whose calls fall back along a chain of provider/model targets.
 
     ``JugglerLLM(targets=["groq/llama-3.1-8b-instant", "openai/gpt-4o-mini"], providers=...,
@@ -127,16 +127,6 @@ class JugglerLLM(FunctionCallingLLM):
     def class_name(cls) -> str:
         """Class name used in LlamaIndex payloads."""
         return "JugglerLLM"
-
-    @property
-    def juggler(self) -> Juggler:
-        """The Juggler this LLM routes through."""
-        return self._juggler
-
-    def close(self) -> None:
-        """Close the Juggler this object built; a shared ``juggler=`` stays open."""
-        if self._owns:
-            self._juggler.close()
 
     @property
     def metadata(self) -> LLMMetadata:

@@ -21,7 +21,7 @@ from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 
 from juggler import AllProvidersFailedError, Capability, Juggler, RerankResponse, Target
 
-from ._construct import build_juggler, split_options
+from ._construct import OwnsJuggler, build_juggler, split_options
 from ._events import dispatch_models_used
 
 __all__ = ["JugglerRerank"]
@@ -31,7 +31,7 @@ dispatcher = get_dispatcher(__name__)
 _HIDDEN = ("models_used", "retrieval_score")  # never part of the text sent to models
 
 
-class JugglerRerank(BaseNodePostprocessor):
+class JugglerRerank(OwnsJuggler, BaseNodePostprocessor):
     """Rerank retrieved nodes with fallback across a rerank chain.
 
     ``JugglerRerank(targets=["cohere/rerank-v3.5", "jina/jina-reranker-v2-base-multilingual"],
@@ -65,16 +65,6 @@ class JugglerRerank(BaseNodePostprocessor):
     def class_name(cls) -> str:
         """Class name used in LlamaIndex payloads."""
         return "JugglerRerank"
-
-    @property
-    def juggler(self) -> Juggler:
-        """The Juggler this reranker routes through."""
-        return self._juggler
-
-    def close(self) -> None:
-        """Close the Juggler this object built; a shared ``juggler=`` stays open."""
-        if self._owns:
-            self._juggler.close()
 
     @property
     def model_name(self) -> str:
