@@ -145,13 +145,12 @@ def resolve_provider(
     key = config.api_key.get_secret_value() if config.api_key else environ.get(spec.api_key_env)
     if key is not None:
         key = key.strip() or None
-    if key is not None:
-        if not key.isascii() or not key.isprintable():
-            # It would fail as a header on every request; say so now, without echoing it.
-            raise InvalidRequestError(
-                f"the API key for {name!r} contains non-ASCII or control characters "
-                "(a copy-paste artefact?); HTTP headers cannot carry it"
-            )
+    if key is not None and (not key.isascii() or not key.isprintable()):
+        # It would fail as a header on every request; say so now, without echoing it.
+        raise InvalidRequestError(
+            f"the API key for {name!r} contains non-ASCII or control characters "
+            "(a copy-paste artefact?); HTTP headers cannot carry it"
+        )
     base = config.base_url or environ.get(spec.base_url_env) or spec.base_url
     return spec, ProviderConfig(api_key=SecretStr(key) if key else None, base_url=base)
 
