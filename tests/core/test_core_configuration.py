@@ -130,6 +130,7 @@ def test_each_openai_format_vendor_is_a_data_row(name):
     assert CATALOG[name].base_url.startswith("https://")
 
 
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")
 def test_a_test_cannot_reach_beyond_loopback():
     import socket
 
