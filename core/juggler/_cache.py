@@ -13,6 +13,7 @@ a chat answer is a few KB, so the cache stays within a few MB).
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import hashlib
 import json
@@ -25,6 +26,16 @@ from cachetools import TLRUCache
 from ._types import Target
 
 __all__ = ["ResponseCache", "cache_key", "canonical_json"]
+
+
+def _fresh(result: Any) -> Any:
+    """A copy a caller may mutate without changing the cached answer. Vectors are copied
+    list by list (deepcopy of thousands of floats would cost milliseconds); the rest is small.
+    """
+    vectors = getattr(result, "vectors", None)
+    if isinstance(vectors, list):
+        return dataclasses.replace(result, vectors=[list(v) for v in vectors])
+    return copy.deepcopy(result)
 
 
 def _plain(value: Any) -> Any:
@@ -82,7 +93,7 @@ class ResponseCache:
             self.misses += 1
             return None
         self.hits += 1
-        return entry[1], entry[2]
+        return _fresh(entry[1]), entry[2]
 
     def put(self, key: str, result: Any, target: Target, ttl: float | None = None) -> None:
         """Store a successful answer for ``ttl`` seconds (default: the cache's TTL)."""

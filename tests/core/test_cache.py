@@ -162,3 +162,16 @@ def test_cache_options_are_checked():
     juggler, _ = scripted_juggler(["a/m"])
     with pytest.raises(InvalidRequestError, match="cache_ttl_seconds"):
         VirtualTime().run(juggler.achat("hi", cache_enabled=True, cache_ttl_seconds=-1))
+
+
+def test_mutating_a_cached_answer_does_not_change_the_cache():
+    from juggler._cache import ResponseCache
+    from juggler._requests import EmbedResult
+
+    cache = ResponseCache(ttl=60, max_entries=4, clock=lambda: 0.0)
+    target = Target(provider="p", model="m")
+    cache.put("k", EmbedResult(vectors=[[1.0, 2.0]], model="m"), target)
+    first, _ = cache.get("k")
+    first.vectors[0][0] = 99.0
+    second, _ = cache.get("k")
+    assert second.vectors == [[1.0, 2.0]]
