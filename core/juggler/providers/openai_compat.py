@@ -29,13 +29,14 @@ from .._requests import (
     TranscriptionResult,
 )
 from .._types import ToolCall, Usage
-from .base import register_wire
+from .base import BaseProvider, register_wire
 from .rerank_compat import CompatRerankMixin
 
 __all__ = [
     "OpenAICompatProvider",
     "array_of_floats",
     "decode_vector",
+    "embeddings_result",
     "ordered_vectors",
     "parse_tool_arguments",
     "text_of",
@@ -82,6 +83,25 @@ def ordered_vectors(rows: Any, count: int, *, by_index: bool = True) -> list[lis
     if len(vectors) != count:
         raise ValueError(f"asked for {count} vectors, got {len(vectors)}")
     return vectors
+
+
+def embeddings_result(provider: BaseProvider, body: Any, count: int, model: str) -> EmbedResult:
+    """An OpenAI-shaped embeddings answer (``data[{index, embedding}]``, ``usage``), as spoken
+    by OpenAI, Voyage and Jina, as an EmbedResult; a bad shape is an InvalidResponseError."""
+    try:
+        vectors = ordered_vectors(body["data"], count)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise provider._error(
+            InvalidResponseError, f"unexpected embeddings answer: {exc!r}", model
+        ) from exc
+    usage = body.get("usage") or {}
+    return EmbedResult(
+        vectors=vectors,
+        model=body.get("model") or model,
+        usage=Usage.of(
+            usage.get("prompt_tokens", usage.get("total_tokens")), None, usage.get("total_tokens")
+        ),
+    )
 
 
 def array_of_floats(raw: bytes) -> array.array[float]:
@@ -263,18 +283,7 @@ class OpenAICompatProvider(CompatRerankMixin):
     async def embed(self, model: str, request: EmbedRequest) -> EmbedResult:
         """``POST /embeddings``; vectors are put back in input order by their ``index``."""
         body = await self.post_json("/embeddings", self.embed_payload(model, request), model=model)
-        try:
-            vectors = ordered_vectors(body["data"], len(request.texts))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self._error(
-                InvalidResponseError, f"unexpected embeddings answer: {exc!r}", model
-            ) from exc
-        usage = body.get("usage") or {}
-        return EmbedResult(
-            vectors=vectors,
-            model=body.get("model") or model,
-            usage=Usage.of(usage.get("prompt_tokens"), None, usage.get("total_tokens")),
-        )
+        return embeddings_result(self, body, len(request.texts), model)
 
     def embed_needs_input_type(self) -> bool:
         """NVIDIA's retrieval embedders require ``input_type`` (query or passage)."""

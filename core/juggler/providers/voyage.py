@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._errors import InvalidResponseError
 from .._requests import EmbedRequest, EmbedResult, RerankRequest, RerankResult
 from .._types import Usage
 from .base import BaseProvider, register_wire
-from .openai_compat import ordered_vectors
+from .openai_compat import embeddings_result
 
 __all__ = ["VoyageProvider"]
 
@@ -41,18 +40,7 @@ class VoyageProvider(BaseProvider):
     async def embed(self, model: str, request: EmbedRequest) -> EmbedResult:
         """Embed one batch; vectors are put back in input order by ``index``."""
         body = await self.post_json("/embeddings", self.embed_payload(model, request), model=model)
-        try:
-            vectors = ordered_vectors(body["data"], len(request.texts))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self._error(
-                InvalidResponseError, f"unexpected embeddings answer: {exc!r}", model
-            ) from exc
-        usage = body.get("usage") or {}
-        return EmbedResult(
-            vectors=vectors,
-            model=body.get("model") or model,
-            usage=Usage.of(usage.get("total_tokens"), None),
-        )
+        return embeddings_result(self, body, len(request.texts), model)
 
     def rerank_payload(self, model: str, request: RerankRequest) -> dict[str, Any]:
         """The JSON body of ``POST /rerank``."""
