@@ -7,10 +7,14 @@ the network. Credential and cookie headers are filtered out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import vcr
+
+from juggler import Juggler
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 
@@ -42,3 +46,19 @@ def replay() -> vcr.VCR:
 def cassette() -> vcr.VCR:
     """``with cassette.use_cassette("groq/chat.yaml"): ...``"""
     return replay()
+
+
+@pytest.fixture
+def juggler_for() -> Iterator[Any]:
+    """``juggler_for("groq", "llama3-8b-8192")``: a one-target Juggler with a dummy key."""
+    made: list[Juggler] = []
+
+    def make(provider: str, model: str, base_url: str | None = None, **settings: Any) -> Juggler:
+        config = {"api_key": "test", **({"base_url": base_url} if base_url else {})}
+        j = Juggler(chat=[f"{provider}/{model}"], providers={provider: config}, env={}, **settings)
+        made.append(j)
+        return j
+
+    yield make
+    for j in made:
+        j.close()

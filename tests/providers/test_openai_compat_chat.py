@@ -9,7 +9,6 @@ the text, the token usage, the finish reason and the tool calls.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,22 +35,6 @@ def recorded_body(path: str) -> dict[str, Any]:
     data = yaml.safe_load((CASSETTES / path).read_text())
     body: dict[str, Any] = json.loads(data["interactions"][0]["response"]["body"]["string"])
     return body
-
-
-@pytest.fixture
-def juggler_for() -> Iterator[Any]:
-    """``juggler_for("groq", "llama3-8b-8192")``: a one-target Juggler with a dummy key."""
-    made: list[Juggler] = []
-
-    def make(provider: str, model: str, base_url: str | None = None, **settings: Any) -> Juggler:
-        config = {"api_key": "test", **({"base_url": base_url} if base_url else {})}
-        j = Juggler(chat=[f"{provider}/{model}"], providers={provider: config}, env={}, **settings)
-        made.append(j)
-        return j
-
-    yield make
-    for j in made:
-        j.close()
 
 
 # ----- plain text answers -----

@@ -9,7 +9,6 @@ reason, and the tool calls assembled from their fragments.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,22 +32,6 @@ def recorded_text(path: str) -> str:
                 content = (choice.get("delta") or {}).get("content")
                 parts.append(content if isinstance(content, str) else "")
     return "".join(parts)
-
-
-@pytest.fixture
-def juggler_for() -> Iterator[Any]:
-    """``juggler_for("groq", "llama3-8b-8192")``: a one-target Juggler with a dummy key."""
-    made: list[Juggler] = []
-
-    def make(provider: str, model: str, base_url: str | None = None, **settings: Any) -> Juggler:
-        config = {"api_key": "test", **({"base_url": base_url} if base_url else {})}
-        j = Juggler(chat=[f"{provider}/{model}"], providers={provider: config}, env={}, **settings)
-        made.append(j)
-        return j
-
-    yield make
-    for j in made:
-        j.close()
 
 
 # ----- text streams -----
