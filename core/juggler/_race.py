@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -56,6 +56,75 @@ def hedge_delay(engine: Engine, call: Call, target: Target) -> float | None:
     return None
 
 
+Report = Callable[[str, int, Any], None]
+
+
+async def _overlap(
+    engine: Engine,
+    call: Call,
+    lanes: Sequence[tuple[Target, bool]],
+    lane: Callable[[int, bool, Report], Coroutine[Any, Any, None]],
+) -> tuple[Any, BaseException | None, list[Any]]:
+    """Drive ``lane(index, hedged, report)`` over the lanes with overlap: ``width`` at once
+    (racing), or the next one when the current is slow (hedging) or fails. A lane reports
+    ``("answered", index, value)`` or ``("failed", index, error)``. Returns the first answer
+    (or None), the last error, and answers that arrived too late to be used."""
+    width = call.options.parallel
+    send, receive = anyio.create_memory_object_stream[tuple[str, int, Any]](math.inf)
+    running: set[int] = set()
+    next_lane = 0
+    winner: Any = None
+    last_error: BaseException | None = None
+    late: list[Any] = []
+
+    def report(kind: str, index: int, value: Any) -> None:
+        send.send_nowait((kind, index, value))
+
+    async def timer(index: int, delay: float) -> None:
+        await engine.sleep(delay)
+        report("slow", index, None)
+
+    def launch(hedged: bool) -> None:
+        nonlocal next_lane
+        index, next_lane = next_lane, next_lane + 1
+        running.add(index)
+        group.start_soon(lane, index, hedged, report)
+        delay = hedge_delay(engine, call, lanes[index][0])
+        if delay is not None and next_lane < len(lanes):
+            group.start_soon(timer, index, delay)
+
+    async with send, receive:
+        async with anyio.create_task_group() as group:
+            for _ in range(min(width, len(lanes))):
+                launch(hedged=width > 1)
+            while running:
+                kind, index, value = await receive.receive()
+                if kind == "slow":
+                    if index in running and next_lane < len(lanes):
+                        launch(hedged=True)
+                    continue
+                running.discard(index)
+                if kind == "answered":
+                    winner = value
+                    break
+                if not isinstance(value, Skipped):
+                    last_error = value
+                    if isinstance(value, ProviderError) and not value.fallback:
+                        break
+                if next_lane < len(lanes) and (width > 1 or not running):
+                    launch(hedged=width > 1)
+            group.cancel_scope.cancel()
+        # Two lanes may have answered at once: hand back the one that is not used.
+        while True:
+            try:
+                kind, _, value = receive.receive_nowait()
+            except (anyio.WouldBlock, anyio.EndOfStream):
+                break
+            if kind == "answered":
+                late.append(value)
+    return winner, last_error, late
+
+
 async def race(
     engine: Engine,
     call: Call,
@@ -63,58 +132,21 @@ async def race(
     op: Callable[[BaseProvider, Target], Awaitable[R]],
 ) -> tuple[R, Target]:
     """Run the lanes with overlap; return the first success and cancel the rest."""
-    width = call.options.parallel
-    send, receive = anyio.create_memory_object_stream[tuple[str, int, Any]](math.inf)
-    running: set[int] = set()
-    next_lane = 0
-    winner: tuple[R, Target] | None = None
-    last_error: BaseException | None = None
 
-    async def lane(index: int, hedged: bool) -> None:
+    async def lane(index: int, hedged: bool, report: Report) -> None:
         target, force = lanes[index]
         retries = engine.retries_for(index, len(lanes))
         try:
             result = await engine.run_target(call, target, op, retries, force=force, hedged=hedged)
         except Exception as exc:  # Skipped included: the lane is over either way
-            send.send_nowait(("failed", index, exc))
+            report("failed", index, exc)
         else:
-            send.send_nowait(("answered", index, result))
+            report("answered", index, (result, target))
 
-    async def timer(index: int, delay: float) -> None:
-        await engine.sleep(delay)
-        send.send_nowait(("slow", index, None))
-
-    def launch(hedged: bool) -> None:
-        nonlocal next_lane
-        index, next_lane = next_lane, next_lane + 1
-        running.add(index)
-        group.start_soon(lane, index, hedged)
-        delay = hedge_delay(engine, call, lanes[index][0])
-        if delay is not None and next_lane < len(lanes):
-            group.start_soon(timer, index, delay)
-
-    async with send, receive, anyio.create_task_group() as group:
-        for _ in range(min(width, len(lanes))):
-            launch(hedged=width > 1)
-        while running:
-            kind, index, value = await receive.receive()
-            if kind == "slow":
-                if index in running and next_lane < len(lanes):
-                    launch(hedged=True)
-                continue
-            running.discard(index)
-            if kind == "answered":
-                winner = (value, lanes[index][0])
-                break
-            if not isinstance(value, Skipped):
-                last_error = value
-                if isinstance(value, ProviderError) and not value.fallback:
-                    break
-            if next_lane < len(lanes) and (width > 1 or not running):
-                launch(hedged=width > 1)
-        group.cancel_scope.cancel()
+    winner, last_error, _late = await _overlap(engine, call, lanes, lane)
     if winner is not None:
-        return winner
+        answer: tuple[R, Target] = winner
+        return answer
     raise engine.give_up(call.log, last_error) from last_error
 
 
@@ -180,19 +212,13 @@ async def race_first_token(
 ) -> tuple[Opened | None, BaseException | None]:
     """Open streams with overlap (raced or hedged) until one delivers content; cancel and
     close the others. Returns the winner, or None and the last error."""
-    width = call.options.parallel
-    send, receive = anyio.create_memory_object_stream[tuple[str, int, Any]](math.inf)
-    running: set[int] = set()
-    next_lane = 0
-    winner: Opened | None = None
-    last_error: BaseException | None = None
 
-    async def lane(index: int, hedged: bool) -> None:
+    async def lane(index: int, hedged: bool, report: Report) -> None:
         target, force = lanes[index]
         try:
             permit = engine.permit(call, target, force=force)
         except Skipped as exc:
-            send.send_nowait(("failed", index, exc))
+            report("failed", index, exc)
             return
         engine.budget.request(engine.clock())
         number, t0 = call.log.reserve(), engine.clock()
@@ -219,53 +245,13 @@ async def race_first_token(
             await close_quietly(iterator)
             engine.note(call.log, target, "error", engine.clock() - t0, exc, **kw)
             await engine.verdict(permit, exc)
-            send.send_nowait(("failed", index, exc))
+            report("failed", index, exc)
             return
-        opened = Opened(target, permit, iterator, pending, t0, number, hedged)
-        send.send_nowait(("answered", index, opened))
+        report("answered", index, Opened(target, permit, iterator, pending, t0, number, hedged))
 
-    async def timer(index: int, delay: float) -> None:
-        await engine.sleep(delay)
-        send.send_nowait(("slow", index, None))
-
-    def launch(hedged: bool) -> None:
-        nonlocal next_lane
-        index, next_lane = next_lane, next_lane + 1
-        running.add(index)
-        group.start_soon(lane, index, hedged)
-        delay = hedge_delay(engine, call, lanes[index][0])
-        if delay is not None and next_lane < len(lanes):
-            group.start_soon(timer, index, delay)
-
-    async with send, receive:
-        async with anyio.create_task_group() as group:
-            for _ in range(min(width, len(lanes))):
-                launch(hedged=width > 1)
-            while running:
-                kind, index, value = await receive.receive()
-                if kind == "slow":
-                    if index in running and next_lane < len(lanes):
-                        launch(hedged=True)
-                    continue
-                running.discard(index)
-                if kind == "answered":
-                    winner = value
-                    break
-                if not isinstance(value, Skipped):
-                    last_error = value
-                    if isinstance(value, ProviderError) and not value.fallback:
-                        break
-                if next_lane < len(lanes) and (width > 1 or not running):
-                    launch(hedged=width > 1)
-            group.cancel_scope.cancel()
-        # Two streams may have answered at once: close the one we do not read.
-        while True:
-            try:
-                kind, _, value = receive.receive_nowait()
-            except (anyio.WouldBlock, anyio.EndOfStream):
-                break
-            if kind == "answered":
-                await _discard(engine, call, value)
+    winner, last_error, late = await _overlap(engine, call, lanes, lane)
+    for opened in late:  # answered in the same instant as the winner: close it unread
+        await _discard(engine, call, opened)
     return winner, last_error
 
 
