@@ -28,3 +28,15 @@ def test_the_readme_exception_tree_names_every_exception():
 
 def test_the_readme_shows_the_two_commands():
     assert "make demo" in README and "make test" in README
+
+
+def _python_blocks(containing: str) -> list[str]:
+    blocks = README.split("```python\n")[1:]
+    return [b.split("```", 1)[0] for b in blocks if containing in b]
+
+
+def test_the_readme_simulator_and_fake_provider_examples_run_as_written():
+    blocks = _python_blocks("from juggler.testing import")
+    assert len(blocks) >= 2
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
