@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import vcr
 import yaml
 
 from juggler import (
@@ -44,32 +43,6 @@ COUNTRY_TOOLS = [
         },
     }
 ]
-
-
-class _Replay:
-    """Replays ``cassettes/<path>`` (record_mode none, match on method+host+path).
-
-    Shadows ``tests/providers/conftest.py``'s ``cassette`` fixture, which passes
-    ``allow_playback_repeats`` to ``vcr.VCR()``; vcrpy 8 only takes it per cassette.
-    """
-
-    def __init__(self) -> None:
-        self._vcr = vcr.VCR(
-            cassette_library_dir=str(CASSETTES),
-            record_mode="none",
-            match_on=["method", "host", "path"],
-            filter_headers=["x-goog-api-key", "authorization", "cookie", "set-cookie"],
-            decode_compressed_response=True,
-        )
-
-    def use_cassette(self, path: str) -> Any:
-        return self._vcr.use_cassette(path, allow_playback_repeats=True)
-
-
-@pytest.fixture
-def cassette() -> _Replay:
-    """``with cassette.use_cassette("google/chat_plain.yaml"): ...``"""
-    return _Replay()
 
 
 @pytest.fixture
