@@ -30,9 +30,9 @@ from .._requests import (
     RerankResult,
     ToolCallDelta,
 )
-from .._types import ToolCall, Usage
+from .._types import Usage
 from .base import BaseProvider, register_wire
-from .openai_compat import ordered_vectors, parse_tool_arguments
+from .openai_compat import ordered_vectors, tool_calls_of
 
 __all__ = ["CohereProvider", "cohere_messages", "cohere_usage", "finish_reason_of"]
 
@@ -184,14 +184,7 @@ class CohereProvider(BaseProvider):
                 for part in message.get("content") or []
                 if part.get("type", "text") == "text"
             )
-            calls = [
-                ToolCall(
-                    id=tc.get("id") or f"call_{i}",
-                    name=tc["function"]["name"],
-                    arguments=parse_tool_arguments(tc["function"].get("arguments")),
-                )
-                for i, tc in enumerate(message.get("tool_calls") or [])
-            ]
+            calls = tool_calls_of(message.get("tool_calls"))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._error(
                 InvalidResponseError,

@@ -40,6 +40,7 @@ __all__ = [
     "ordered_vectors",
     "parse_tool_arguments",
     "text_of",
+    "tool_calls_of",
     "usage_from_openai",
 ]
 
@@ -141,6 +142,19 @@ def parse_tool_arguments(text: str | dict[str, Any] | None) -> dict[str, Any]:
     return value
 
 
+def tool_calls_of(raw: Any) -> list[ToolCall]:
+    """OpenAI-shaped ``tool_calls`` (``[{id, function: {name, arguments}}]``, as OpenAI and
+    Cohere v2 send them) as ToolCalls; raises KeyError/TypeError/ValueError on a bad shape."""
+    return [
+        ToolCall(
+            id=tc.get("id") or f"call_{i}",
+            name=tc["function"]["name"],
+            arguments=parse_tool_arguments(tc["function"].get("arguments")),
+        )
+        for i, tc in enumerate(raw or [])
+    ]
+
+
 def _strict_tool_history(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Together's schema wants assistant content as a string and an index on each tool call."""
     out = []
@@ -202,14 +216,7 @@ class OpenAICompatProvider(CompatRerankMixin):
         try:
             choice = body["choices"][0]
             message = choice.get("message") or {}
-            calls = [
-                ToolCall(
-                    id=tc.get("id") or f"call_{i}",
-                    name=tc["function"]["name"],
-                    arguments=parse_tool_arguments(tc["function"].get("arguments")),
-                )
-                for i, tc in enumerate(message.get("tool_calls") or [])
-            ]
+            calls = tool_calls_of(message.get("tool_calls"))
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise self._error(
                 InvalidResponseError,
