@@ -40,14 +40,14 @@ SCENARIOS = {
 
 def hedging_missing() -> str | None:
     """Why the hedging modes cannot run with this Juggler, or None when they can."""
-    from juggler._settings import Settings
+    from juggler._config import Settings
 
     fields = Settings.model_fields
     missing = [f for f in ("hedge_after_ms", "hedge", "parallel_attempts") if f not in fields]
     if missing:
         return f"the Juggler has no {', '.join(missing)} setting yet"
     try:
-        from juggler import _race  # noqa: F401
+        from juggler._routing import overlap  # noqa: F401
     except ImportError as exc:
         return f"the concurrent attempt strategies are missing ({exc})"
     return None

@@ -4,9 +4,9 @@ Every answer, stream and error carries ``models_used``: each attempt, in order, 
 provider, model, outcome, status code, error and time.
 """
 
-from ._attempts import ModelAttempt
-from ._catalog import CATALOG, DEFAULT_ORDER, ProviderSpec
-from ._errors import (
+from juggler._attempts import ModelAttempt
+from juggler._config import ProviderConfig, Settings
+from juggler._exceptions import (
     AllProvidersFailedError,
     AuthenticationError,
     BadRequestError,
@@ -27,18 +27,18 @@ from ._errors import (
     StreamInterruptedError,
     UnsupportedRequestError,
 )
-from ._juggler import Juggler
-from ._responses import (
+from juggler._juggler import Juggler
+from juggler._responses import (
     ChatResponse,
     EmbeddingResponse,
     RerankResponse,
     SpeechResponse,
     TranscriptionResponse,
 )
-from ._router import BackupModelRouter, complete, quick_chat
-from ._settings import ProviderConfig, Settings
-from ._stream import AsyncChatStream, ChatStream, StreamChunk
-from ._types import Capability, Provider, Target, ToolCall, Usage
+from juggler._routing.stream import AsyncChatStream, ChatStream, StreamChunk
+from juggler._seed import BackupModelRouter, complete, quick_chat
+from juggler._types import Capability, Provider, Target, ToolCall, Usage
+from juggler.providers.catalog import CATALOG, DEFAULT_ORDER, ProviderSpec
 
 __version__ = "0.1.0"
 

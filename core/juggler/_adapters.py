@@ -11,9 +11,9 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from ._attempts import ModelAttempt
-from ._errors import EmbeddingSpaceError
-from ._responses import EmbeddingResponse
+from juggler._attempts import ModelAttempt
+from juggler._exceptions import EmbeddingSpaceError
+from juggler._responses import EmbeddingResponse
 
 __all__ = ["SpaceGuard", "models_used_dicts"]
 

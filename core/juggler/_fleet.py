@@ -11,14 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import providers as _providers  # noqa: F401  (registers the wire formats)
-from ._catalog import CATALOG, DEFAULT_ORDER
-from ._errors import CapabilityNotConfiguredError, InvalidRequestError
-from ._http import HttpClients
-from ._plan import resolve_target, space_of
-from ._settings import ProviderConfig, resolve_provider
-from ._types import Capability, Target
-from .providers.base import WIRE_FORMATS, BaseProvider
+from juggler._config import ProviderConfig, resolve_provider
+from juggler._exceptions import CapabilityNotConfiguredError, InvalidRequestError
+from juggler._routing.plan import resolve_target, space_of
+from juggler._types import Capability, Target
+from juggler.providers import WIRE_FORMATS
+from juggler.providers.base import BaseProvider
+from juggler.providers.catalog import CATALOG, DEFAULT_ORDER
+from juggler.providers.transport import HttpClients
 
 __all__ = ["Fleet", "build_fleet"]
 
@@ -47,7 +47,7 @@ class Fleet:
 
 def build_fleet(
     explicit: Mapping[Capability, Sequence[TargetSpec] | None],
-    provider_configs: Mapping[str, Mapping[str, Any] | ProviderConfig] | None,
+    provider_configs: Mapping[str, Mapping[str, Any] | ProviderConfig | BaseProvider] | None,
     clients: HttpClients,
     *,
     env: Mapping[str, str] | None = None,
@@ -58,9 +58,20 @@ def build_fleet(
     configs = {str(k).lower(): v for k, v in (provider_configs or {}).items()}
     fleet = Fleet()
 
+    for name, instance in configs.items():
+        if isinstance(instance, BaseProvider):  # a custom wire, or a FakeProvider
+            if instance.name != name:
+                raise InvalidRequestError(
+                    f"providers={{{name!r}: ...}} holds a provider named {instance.name!r}"
+                )
+            instance.attach(clients)
+            fleet.providers[name] = instance
+
     def provider(name: str) -> BaseProvider:
         if name not in fleet.providers:
-            spec, config = resolve_provider(name, configs.get(name), environ)
+            entry = configs.get(name)
+            assert not isinstance(entry, BaseProvider)  # instances were placed above
+            spec, config = resolve_provider(name, entry, environ)
             wire = WIRE_FORMATS.get(spec.wire)
             if wire is None:
                 raise InvalidRequestError(
@@ -109,9 +120,13 @@ def _discover(
     names = list(DEFAULT_ORDER) + [n for n in configs if n not in CATALOG]
     found = []
     for name in names:
-        spec, config = resolve_provider(name, configs.get(name), environ)
-        configured = name in configs and config.base_url
-        if capability in spec.capabilities and (config.api_key or configured):
+        given = configs.get(name)
+        if isinstance(given, BaseProvider):
+            spec, usable = given.spec, True
+        else:
+            spec, config = resolve_provider(name, given, environ)
+            usable = bool(config.api_key or (name in configs and config.base_url))
+        if capability in spec.capabilities and usable:
             model = spec.models[capability]
             if model:
                 found.append(Target(provider=name, model=model))

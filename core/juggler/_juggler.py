@@ -11,28 +11,28 @@ from typing import IO, Any, TypeVar
 
 import httpx
 
-from . import _calls as calls
-from . import _validate as check
-from ._cache import cache_key
-from ._engine import AttemptLog, Engine, Routed
-from ._fleet import TargetSpec, build_fleet
-from ._http import HttpClients
-from ._loop import LoopThread
-from ._options import CallOptions, call_options, split_options
-from ._plan import plan_call
-from ._probe import HealthMethods
-from ._requests import ChatRequest
-from ._responses import (
+import juggler._routing.answers as calls
+import juggler._validate as check
+from juggler._config import ProviderConfig, Settings
+from juggler._fleet import TargetSpec, build_fleet
+from juggler._policy.cache import cache_key
+from juggler._responses import (
     ChatResponse,
     EmbeddingResponse,
     RerankResponse,
     SpeechResponse,
     TranscriptionResponse,
 )
-from ._settings import ProviderConfig, Settings
-from ._stream import AsyncChatStream, ChatStream
-from ._types import Capability, Target
-from .providers.base import BaseProvider
+from juggler._routing.engine import AttemptLog, Engine, Routed
+from juggler._routing.options import CallOptions, call_options, split_options
+from juggler._routing.plan import plan_call
+from juggler._routing.probe import HealthMethods
+from juggler._routing.stream import AsyncChatStream, ChatStream
+from juggler._sync import LoopThread
+from juggler._types import Capability, Target
+from juggler.providers.base import BaseProvider
+from juggler.providers.transport import HttpClients
+from juggler.providers.types import ChatRequest
 
 __all__ = ["Juggler"]
 

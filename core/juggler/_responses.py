@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._attempts import ModelAttempt
-from ._types import ToolCall, Usage
+from juggler._attempts import ModelAttempt
+from juggler._types import ToolCall, Usage
 
 __all__ = [
     "ChatResponse",

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._errors import InvalidRequestError
+from juggler._exceptions import InvalidRequestError
 
 __all__ = ["Capability", "Provider", "Target", "ToolCall", "Usage"]
 

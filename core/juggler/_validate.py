@@ -9,8 +9,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from ._errors import InvalidRequestError
-from ._requests import ChatRequest, EmbedRequest, RerankRequest, SpeakRequest, TranscribeRequest
+from juggler._exceptions import InvalidRequestError
+from juggler.providers.types import (
+    ChatRequest,
+    EmbedRequest,
+    RerankRequest,
+    SpeakRequest,
+    TranscribeRequest,
+)
 
 __all__ = [
     "AUDIO_FORMATS",

@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from juggler import Juggler
-from juggler._errors import ProviderError, classify
-from juggler._requests import (
+from juggler._exceptions import ProviderError, classify
+from juggler._types import Capability, Usage
+from juggler.providers.base import BaseProvider
+from juggler.providers.catalog import ProviderSpec
+from juggler.providers.types import (
     ChatDelta,
     ChatRequest,
     ChatResult,
@@ -27,8 +30,6 @@ from juggler._requests import (
     RerankRequest,
     RerankResult,
 )
-from juggler._types import Usage
-from juggler.providers.base import BaseProvider, register_wire
 
 T = TypeVar("T")
 
@@ -107,7 +108,6 @@ def hang() -> Step:
     return Step(hang=True)
 
 
-@register_wire
 class Scripted(BaseProvider):
     """A provider that follows ``script`` (then repeats ``default``) and counts its calls."""
 
@@ -174,6 +174,20 @@ class Scripted(BaseProvider):
         return RerankResult(ranking, model)
 
 
+def scripted(
+    name: str, cls: type[Scripted] | None = None, models: dict[str, str] | None = None
+) -> Scripted:
+    """A scripted provider instance named ``name`` (pass it in ``providers=``)."""
+    spec = ProviderSpec(
+        name=name,
+        wire="scripted",
+        base_url=f"http://{name}.invalid",
+        env_prefix=name.upper(),
+        models={Capability(c): m for c, m in (models or {"chat": "m"}).items()},
+    )
+    return (cls or Scripted)(spec, api_key=None, base_url=spec.base_url)
+
+
 def scripted_juggler(
     chat: list[str] | None = None, vt: VirtualTime | None = None, **kwargs: Any
 ) -> tuple[Juggler, dict[str, Scripted]]:
@@ -185,10 +199,7 @@ def scripted_juggler(
         for t in targets or []:
             name, model = t.split("/", 1)
             models[name][capability] = model
-    providers = {
-        n: {"wire": "scripted", "base_url": f"http://{n}.invalid", "models": models[n]}
-        for n in names
-    }
+    providers: dict[str, Any] = {n: scripted(n, models=models[n]) for n in names}
     if vt is not None:
         kwargs.setdefault("clock", vt.time)
     kwargs.setdefault("rng", lambda: 0.5)

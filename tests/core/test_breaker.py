@@ -6,14 +6,14 @@ import pytest
 from _resilience_fakes import VirtualTime, fail, ok, outcomes, scripted_juggler
 
 from juggler import AllProvidersFailedError
-from juggler._breaker import BreakerConfig, Breakers, CircuitBreaker
-from juggler._errors import (
+from juggler._exceptions import (
     AuthenticationError,
     BadRequestError,
     ContextLengthError,
     RateLimitError,
     ServerError,
 )
+from juggler._policy.breaker import BreakerConfig, Breakers, CircuitBreaker
 
 KEY = ("a", "m")
 

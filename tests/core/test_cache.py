@@ -6,8 +6,8 @@ import pytest
 from _resilience_fakes import Step, VirtualTime, fail, scripted_juggler
 
 from juggler import AllProvidersFailedError, InvalidRequestError, StreamInterruptedError, Target
-from juggler._cache import ResponseCache, cache_key
-from juggler._requests import ChatRequest
+from juggler._policy.cache import ResponseCache, cache_key
+from juggler.providers.types import ChatRequest
 
 CHAIN = [Target(provider="a", model="m")]
 
@@ -165,8 +165,8 @@ def test_cache_options_are_checked():
 
 
 def test_mutating_a_cached_answer_does_not_change_the_cache():
-    from juggler._cache import ResponseCache
-    from juggler._requests import EmbedResult
+    from juggler._policy.cache import ResponseCache
+    from juggler.providers.types import EmbedResult
 
     cache = ResponseCache(ttl=60, max_entries=4, clock=lambda: 0.0)
     target = Target(provider="p", model="m")

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from juggler import CATALOG
-from juggler._demo_fleet import tiny_wav
-from juggler.cli import app
+from juggler.cli.app import app
+from juggler.cli.demo.fleet import tiny_wav
 from juggler.testing import ProviderSimulator, Scenario
 
 runner = CliRunner()

@@ -19,7 +19,7 @@ def test_every_public_name_has_a_docstring():
 
 
 def test_the_exception_tree_is_drawn_in_the_errors_module():
-    from juggler import _errors
+    from juggler import _exceptions as _errors
 
     assert "AllProvidersFailedError" in (_errors.__doc__ or "")
     assert issubclass(juggler.RequestRejectedError, juggler.AllProvidersFailedError)

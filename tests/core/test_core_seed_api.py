@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-import juggler._router as router_module
+import juggler._seed as router_module
 from juggler import BackupModelRouter, InvalidRequestError, Juggler, Provider, complete, quick_chat
 
 seen: list[dict] = []

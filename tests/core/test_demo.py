@@ -13,10 +13,10 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from juggler import CATALOG, ModelAttempt, Target
-from juggler._cli_tables import health_rows, health_table, models_used_table
-from juggler._demo_fleet import HealthRecorder, story_line, tiny_wav
-from juggler._demo_resilience import hedging_available, resilience_available
-from juggler.cli import app
+from juggler.cli.app import app
+from juggler.cli.demo.fleet import HealthRecorder, story_line, tiny_wav
+from juggler.cli.demo.resilience import hedging_available, resilience_available
+from juggler.cli.tables import health_rows, health_table, models_used_table
 from juggler.testing import ProviderSimulator, Scenario
 
 runner = CliRunner()
@@ -198,8 +198,8 @@ def test_health_recorder_counts_requests_failures_and_latency() -> None:
 def test_demo_without_the_resilience_engine_says_what_steps_need_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import juggler._demo_resilience as resilience
-    import juggler.demo as demo
+    import juggler.cli.demo.resilience as resilience
+    import juggler.cli.demo.story as demo
 
     for module in (resilience, demo):
         monkeypatch.setattr(module, "resilience_available", lambda: False, raising=False)
@@ -216,7 +216,7 @@ def test_demo_outage_keeps_its_circuit_open_however_slow_the_machine(
     # On a loaded CI machine seconds can pass between two calls. The outage step's circuit
     # must stay open regardless (it once had a 0.5 s cool-down on the wall clock), and the
     # recovery must not wait for real.
-    import juggler._demo_resilience as resilience
+    import juggler.cli.demo.resilience as resilience
 
     class LoadedMachineClock(resilience.DemoClock):
         """Every reading is 0.6 s later than real time moved: a very slow machine."""
@@ -242,7 +242,7 @@ def test_demo_outage_keeps_its_circuit_open_however_slow_the_machine(
 
 def test_demo_hedge_step_says_who_won_the_race() -> None:
     # The hedge normally wins; a machine too loaded for that is reported, not hidden.
-    from juggler._demo_resilience import SLOW_MS
+    from juggler.cli.demo.resilience import SLOW_MS
 
     result = runner.invoke(app, ["demo"], env=no_keys())
     assert result.exit_code == 0, result.output

@@ -9,8 +9,8 @@ import pytest
 from _resilience_fakes import VirtualTime, fail, ok, scripted_juggler
 
 from juggler import BackupModelRouter, Juggler, Target
-from juggler._engine import AttemptLog
-from juggler._health import HealthBoard, percentile
+from juggler._policy.health import HealthBoard, percentile
+from juggler._routing.engine import AttemptLog
 
 
 def test_percentiles_are_nearest_rank():
@@ -129,7 +129,7 @@ def test_the_sync_health_check_runs_on_the_jugglers_loop():
 
 def test_a_cancelled_attempt_counts_as_a_latency_sample_for_the_p95():
     from juggler import ModelAttempt
-    from juggler._health import HealthBoard
+    from juggler._policy.health import HealthBoard
 
     board = HealthBoard(window=100, wall=lambda: 0.0)
     for _ in range(18):

@@ -6,8 +6,8 @@ import pytest
 from _resilience_fakes import VirtualTime, fail, ok, outcomes, scripted_juggler
 
 from juggler import AllProvidersFailedError
-from juggler._errors import RateLimitError, ServerError
-from juggler._retry import RetryBudget, wait_retry_after_or_jitter
+from juggler._exceptions import RateLimitError, ServerError
+from juggler._policy.retry import RetryBudget, wait_retry_after_or_jitter
 
 
 def test_the_budget_allows_a_floor_of_retries_in_a_quiet_window():

@@ -12,15 +12,22 @@ from typing import Any
 
 import anyio
 import pytest
-from _resilience_fakes import Scripted, VirtualTime, fail, hang, outcomes, scripted_juggler
+from _resilience_fakes import (
+    Scripted,
+    VirtualTime,
+    fail,
+    hang,
+    outcomes,
+    scripted,
+    scripted_juggler,
+)
 
 from juggler import AllProvidersFailedError, Juggler
-from juggler._breaker import Breakers
-from juggler._errors import AuthenticationError, OverloadedError, ServerError
-from juggler._requests import ChatDelta, ChatRequest
-from juggler._stream import AsyncChatStream
+from juggler._exceptions import AuthenticationError, OverloadedError, ServerError
+from juggler._policy.breaker import Breakers
+from juggler._routing.stream import AsyncChatStream
 from juggler._types import Usage
-from juggler.providers.base import register_wire
+from juggler.providers.types import ChatDelta, ChatRequest
 
 
 def half_open(juggler: Juggler, key: tuple[str, str], now: float) -> None:
@@ -184,7 +191,6 @@ def test_a_shared_store_that_is_down_does_not_hide_the_opened_circuit():
 # ----- a failed attempt leaves nothing in the stream -----
 
 
-@register_wire
 class UsageThenOverloaded(Scripted):
     """Anthropic-like: prompt usage in the first event, then an overloaded error."""
 
@@ -197,10 +203,7 @@ class UsageThenOverloaded(Scripted):
 
 def test_chunks_of_an_attempt_that_failed_before_content_never_reach_the_caller():
     vt = VirtualTime()
-    providers = {
-        "a": {"wire": UsageThenOverloaded.wire, "base_url": "http://a.invalid"},
-        "b": {"wire": "scripted", "base_url": "http://b.invalid"},
-    }
+    providers = {"a": scripted("a", UsageThenOverloaded), "b": scripted("b")}
     juggler = Juggler(["a/m", "b/m"], providers=providers, env={}, clock=vt.time)
 
     async def main() -> tuple[AsyncChatStream, list[Any]]:

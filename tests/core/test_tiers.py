@@ -6,7 +6,7 @@ import pytest
 from _resilience_fakes import VirtualTime, fail, outcomes, scripted_juggler
 
 from juggler import InvalidRequestError, Target
-from juggler._plan import plan_chain
+from juggler._routing.plan import plan_chain
 
 A1 = Target(provider="a", model="m", tier=1)
 B2 = Target(provider="b", model="m", tier=2)

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 
 from juggler import ToolCall
-from juggler._requests import ChatRequest
 from juggler.providers._anthropic_convert import (
     finish_reason,
     image_block,
@@ -23,6 +22,7 @@ from juggler.providers._anthropic_convert import (
     usage_from_anthropic,
 )
 from juggler.providers.anthropic import AnthropicProvider
+from juggler.providers.types import ChatRequest
 
 # ----- messages -----
 

@@ -20,7 +20,7 @@ from juggler import (
     Juggler,
     RequestRejectedError,
 )
-from juggler._errors import ModelNotFoundError, UnsupportedRequestError, classify
+from juggler._exceptions import ModelNotFoundError, UnsupportedRequestError, classify
 
 OK = {
     "id": "chatcmpl-1",

@@ -10,7 +10,7 @@ import pytest
 
 from juggler import Juggler
 from juggler.testing import ProviderSimulator, Scenario
-from juggler.testing._wire import document_texts, ranked_documents, sse
+from juggler.testing.wires.base import document_texts, ranked_documents, sse
 
 
 @pytest.fixture(scope="module")

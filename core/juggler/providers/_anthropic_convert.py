@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .._types import Usage
+from juggler._types import Usage
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",

@@ -24,8 +24,8 @@ import mimetypes
 from collections.abc import Mapping
 from typing import Any
 
-from .._errors import InvalidRequestError
-from .._types import Usage
+from juggler._exceptions import InvalidRequestError
+from juggler._types import Usage
 
 __all__ = [
     "finish_reason",

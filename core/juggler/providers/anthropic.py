@@ -19,10 +19,9 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .._errors import InvalidResponseError, classify
-from .._requests import ChatDelta, ChatRequest, ChatResult, ToolCallDelta
-from .._types import ToolCall, Usage
-from ._anthropic_convert import (
+from juggler._exceptions import InvalidResponseError, classify
+from juggler._types import ToolCall, Usage
+from juggler.providers._anthropic_convert import (
     DEFAULT_MAX_TOKENS,
     finish_reason,
     json_tool,
@@ -31,7 +30,8 @@ from ._anthropic_convert import (
     to_anthropic_tools,
     usage_from_anthropic,
 )
-from .base import BaseProvider, register_wire
+from juggler.providers.base import BaseProvider
+from juggler.providers.types import ChatDelta, ChatRequest, ChatResult, ToolCallDelta
 
 __all__ = ["ANTHROPIC_VERSION", "ERROR_STATUS", "AnthropicProvider"]
 
@@ -53,7 +53,6 @@ ERROR_STATUS = {
 }
 
 
-@register_wire
 class AnthropicProvider(BaseProvider):
     """Chat over Anthropic's Messages API (tools, images, JSON output by a forced tool)."""
 

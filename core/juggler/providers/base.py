@@ -18,8 +18,7 @@ import anyio
 import httpx
 from httpx_sse import EventSource, ServerSentEvent
 
-from .._catalog import ProviderSpec
-from .._errors import (
+from juggler._exceptions import (
     CapabilityNotConfiguredError,
     InvalidResponseError,
     ProviderConnectionError,
@@ -29,8 +28,10 @@ from .._errors import (
     error_in_body,
     redact,
 )
-from .._http import HttpClients
-from .._requests import (
+from juggler._types import Capability
+from juggler.providers.catalog import ProviderSpec
+from juggler.providers.transport import HttpClients
+from juggler.providers.types import (
     ChatDelta,
     ChatRequest,
     ChatResult,
@@ -43,18 +44,10 @@ from .._requests import (
     TranscribeRequest,
     TranscriptionResult,
 )
-from .._types import Capability
 
-__all__ = ["WIRE_FORMATS", "BaseProvider", "register_wire"]
+__all__ = ["BaseProvider"]
 
-WIRE_FORMATS: dict[str, type[BaseProvider]] = {}
 _DRAIN_SECONDS = 0.5
-
-
-def register_wire(cls: type[BaseProvider]) -> type[BaseProvider]:
-    """Class decorator: make a wire format available under ``cls.wire``."""
-    WIRE_FORMATS[cls.wire] = cls
-    return cls
 
 
 class BaseProvider:
@@ -68,13 +61,24 @@ class BaseProvider:
         *,
         api_key: str | None,
         base_url: str,
-        clients: HttpClients,
+        clients: HttpClients | None = None,
     ) -> None:
         self.spec = spec
         self.name = spec.name
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._clients = clients
+
+    def attach(self, clients: HttpClients) -> None:
+        """Use ``clients`` for HTTP unless the provider was built with its own. A Juggler
+        attaches its pools to provider instances passed in ``providers=``."""
+        if self._clients is None:
+            self._clients = clients
+
+    def _client(self) -> Any:
+        if self._clients is None:
+            raise RuntimeError(f"{self.name}: no HTTP clients attached; pass it to a Juggler")
+        return self._clients.get(self.name)
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "unset"
@@ -185,7 +189,7 @@ class BaseProvider:
         data: Mapping[str, Any] | None = None,
         files: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
-        client = self._clients.get(self.name)
+        client = self._client()
         all_headers = {**self.auth_headers(), **(headers or {})}
         async with self._guard(model):
             response = await client.post(
@@ -242,7 +246,7 @@ class BaseProvider:
     ) -> AsyncGenerator[ServerSentEvent, None]:
         """POST and yield server-sent events; errors before or during the stream are classified."""
         url = path_or_url if path_or_url.startswith("http") else self.url(path_or_url)
-        client = self._clients.get(self.name)
+        client = self._client()
         all_headers = {"Accept": "text/event-stream", **self.auth_headers(), **(headers or {})}
         async with (
             self._guard(model),

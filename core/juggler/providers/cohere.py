@@ -19,8 +19,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .._errors import InvalidResponseError
-from .._requests import (
+from juggler._exceptions import InvalidResponseError
+from juggler._types import Usage
+from juggler.providers.base import BaseProvider
+from juggler.providers.openai import ordered_vectors, tool_calls_of
+from juggler.providers.types import (
     ChatDelta,
     ChatRequest,
     ChatResult,
@@ -30,9 +33,6 @@ from .._requests import (
     RerankResult,
     ToolCallDelta,
 )
-from .._types import Usage
-from .base import BaseProvider, register_wire
-from .openai_compat import ordered_vectors, tool_calls_of
 
 __all__ = ["CohereProvider", "cohere_messages", "cohere_usage", "finish_reason_of"]
 
@@ -131,7 +131,6 @@ def _response_format(fmt: dict[str, Any]) -> dict[str, Any]:
     return {"type": fmt["type"]}
 
 
-@register_wire
 class CohereProvider(BaseProvider):
     """Cohere chat, embed and rerank over the v2 API."""
 

@@ -28,10 +28,9 @@ from typing import Any
 
 import httpx
 
-from .._errors import InvalidResponseError, classify
-from .._requests import ChatDelta, ChatRequest, ChatResult, EmbedRequest, EmbedResult, ToolCallDelta
-from .._types import ToolCall, Usage
-from ._google_convert import (
+from juggler._exceptions import InvalidResponseError, classify
+from juggler._types import ToolCall, Usage
+from juggler.providers._google_convert import (
     finish_reason,
     generation_config,
     is_blocked,
@@ -41,7 +40,15 @@ from ._google_convert import (
     to_gemini_tools,
     usage_from_gemini,
 )
-from .base import BaseProvider, register_wire
+from juggler.providers.base import BaseProvider
+from juggler.providers.types import (
+    ChatDelta,
+    ChatRequest,
+    ChatResult,
+    EmbedRequest,
+    EmbedResult,
+    ToolCallDelta,
+)
 
 __all__ = ["ContentBlockedError", "GoogleProvider"]
 
@@ -70,7 +77,6 @@ def _retry_delay(body_text: str) -> float | None:
     return None
 
 
-@register_wire
 class GoogleProvider(BaseProvider):
     """Chat (plain and streamed) and embeddings over the Gemini API."""
 

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._requests import EmbedRequest, EmbedResult, RerankRequest, RerankResult
-from .._types import Usage
-from .base import BaseProvider, register_wire
-from .openai_compat import embeddings_result
+from juggler._types import Usage
+from juggler.providers.base import BaseProvider
+from juggler.providers.openai import embeddings_result
+from juggler.providers.types import EmbedRequest, EmbedResult, RerankRequest, RerankResult
 
 __all__ = ["JinaProvider"]
 
 _TASKS = {"query": "retrieval.query", "document": "retrieval.passage"}
 
 
-@register_wire
 class JinaProvider(BaseProvider):
     """Jina embeddings and rerank."""
 

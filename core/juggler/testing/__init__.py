@@ -9,10 +9,10 @@
 Importing this package registers the ``fake`` wire format.
 """
 
-from ._fake import FakeCall, FakeProvider, FakeStream
-from ._pytest import simulator_fixture
-from ._scenario import Scenario
-from ._simulator import ProviderSimulator
+from juggler.testing._fake import FakeCall, FakeProvider, FakeStream
+from juggler.testing._pytest import simulator_fixture
+from juggler.testing._scenario import Scenario
+from juggler.testing._simulator import ProviderSimulator
 
 __all__ = [
     "FakeCall",

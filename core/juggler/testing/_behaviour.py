@@ -22,7 +22,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._schema import CANNED, Hints, synthesize
+from juggler.testing._schema import CANNED, Hints, synthesize
 
 __all__ = [
     "ChatInput",

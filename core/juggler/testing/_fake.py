@@ -12,24 +12,26 @@ Each call to the provider takes the next step of its script:
 
 A callable script is called as ``script(capability, request)`` and returns a step.
 
-It plugs into a Juggler through the ``fake`` wire format, registered when
-``juggler.testing`` is imported: ``Juggler(chat=["fake-a/m"], providers=fake.config())``.
-The Juggler then holds this very object, so ``fake.calls`` shows what it received.
+It plugs into a Juggler as an instance: ``Juggler(chat=["fake-a/m"], providers={"fake-a":
+fake})`` (``fake.config()`` returns exactly that mapping). The Juggler then holds this very
+object, so ``fake.calls`` shows what it received. Nothing is registered anywhere.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._catalog import ProviderSpec
-from .._errors import ProviderError
-from .._http import HttpClients
-from .._requests import (
+import juggler.testing._behaviour as behaviour
+from juggler._exceptions import ProviderError
+from juggler._types import Capability, ToolCall, Usage
+from juggler.providers.base import BaseProvider
+from juggler.providers.catalog import ProviderSpec
+from juggler.providers.transport import HttpClients
+from juggler.providers.types import (
     ChatDelta,
     ChatRequest,
     ChatResult,
@@ -43,14 +45,10 @@ from .._requests import (
     TranscribeRequest,
     TranscriptionResult,
 )
-from .._types import Capability, ToolCall, Usage
-from ..providers.base import BaseProvider, register_wire
-from . import _behaviour as behaviour
-from ._wire_openai import chat_input
+from juggler.testing.wires.openai import chat_input
 
 __all__ = ["FakeCall", "FakeProvider", "FakeStream"]
 
-_REGISTRY: weakref.WeakValueDictionary[str, FakeProvider] = weakref.WeakValueDictionary()
 _tokens = itertools.count(1)
 
 Step = Any
@@ -104,12 +102,10 @@ class FakeProvider(BaseProvider):
         self._script = script
         self._steps = iter(script) if script is not None and not callable(script) else None
         self.calls: list[FakeCall] = []
-        _REGISTRY[self.base_url] = self
 
-    def config(self) -> dict[str, dict[str, Any]]:
-        """``providers=`` entry for a Juggler: ``{name: {"wire": "fake", ...}}``."""
-        models = {c.value: m for c, m in self.spec.models.items()}
-        return {self.name: {"wire": "fake", "base_url": self.base_url, "models": models}}
+    def config(self) -> dict[str, FakeProvider]:
+        """``providers=`` entry for a Juggler: ``{name: this instance}``."""
+        return {self.name: self}
 
     # ----- scripting -----
 
@@ -273,17 +269,3 @@ class _NoClients(HttpClients):
 
 
 _NO_CLIENTS = _NoClients()
-
-
-@register_wire
-class _FakeWire(FakeProvider):
-    """The ``fake`` wire format: the fleet's constructor call returns the registered fake."""
-
-    def __new__(cls, spec: ProviderSpec, **_: Any) -> Any:  # type: ignore[misc]
-        fake = _REGISTRY.get(spec.base_url.rstrip("/"))
-        if fake is None:
-            raise ValueError(
-                f"no live FakeProvider for {spec.base_url!r}: pass providers=fake.config() "
-                "from a FakeProvider you keep a reference to"
-            )
-        return fake

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ._scenario import Scenario
-from ._simulator import ProviderSimulator
+from juggler.testing._scenario import Scenario
+from juggler.testing._simulator import ProviderSimulator
 
 __all__ = ["simulator_fixture"]
 

@@ -20,18 +20,18 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .._catalog import CATALOG
-from ._scenario import Decision, Scenario
-from ._server import Answer, HttpServer, NoAnswer, Request, Response, StreamResponse
-from ._wire import Call, WireFormat, json_answer, malformed
-from ._wire_anthropic import AnthropicWire
-from ._wire_cohere import CohereWire
-from ._wire_google import GoogleWire
-from ._wire_openai import OpenAIWire
-from ._wire_retrieval import JinaWire, VoyageWire
+from juggler.providers.catalog import CATALOG
+from juggler.testing._scenario import Decision, Scenario
+from juggler.testing._server import Answer, HttpServer, NoAnswer, Request, Response, StreamResponse
+from juggler.testing.wires.anthropic import AnthropicWire
+from juggler.testing.wires.base import Call, WireFormat, json_answer, malformed
+from juggler.testing.wires.cohere import CohereWire
+from juggler.testing.wires.google import GoogleWire
+from juggler.testing.wires.openai import OpenAIWire
+from juggler.testing.wires.retrieval import JinaWire, VoyageWire
 
 if TYPE_CHECKING:
-    from ._spawn import SimulatorProcess
+    from juggler.testing._spawn import SimulatorProcess
 
 __all__ = ["WIRES", "ProviderSimulator", "base_path", "provider_config"]
 
@@ -276,7 +276,7 @@ class ProviderSimulator:
         """Run a simulator in its own process (for benchmarks); returns a handle with
         ``url``, ``base_url()``, ``providers_config()``, ``counts()``, ``set_scenario()`` and
         ``stop()``."""
-        from ._spawn import spawn
+        from juggler.testing._spawn import spawn
 
         return spawn(
             {n: _as_scenario(s) for n, s in (scenarios or {}).items()}, port=port, timeout=timeout

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from ._scenario import Decision, Scenario
-from ._simulator import ProviderSimulator, provider_config
+from juggler.testing._scenario import Decision, Scenario
+from juggler.testing._simulator import ProviderSimulator, provider_config
 
 __all__ = ["SimulatorProcess", "main", "spawn"]
 

@@ -1,0 +1,168 @@
+"""Per-instance configuration: provider credentials and the router's timeouts and retries.
+
+Everything lives on the ``Juggler`` instance; there are no module-level settings. Defaults
+and their reasons are listed in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from juggler._exceptions import InvalidRequestError
+from juggler._types import Capability
+from juggler.providers.catalog import CATALOG, ProviderSpec
+
+__all__ = ["ProviderConfig", "Settings", "resolve_provider"]
+
+
+class ProviderConfig(BaseModel):
+    """Credentials and endpoint of one provider. The key is a SecretStr: it never prints."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    wire: str | None = None
+    models: dict[str, str] | None = None
+
+    def __repr__(self) -> str:
+        key = "set" if self.api_key else "unset"
+        return f"ProviderConfig(api_key={key}, base_url={self.base_url!r})"
+
+
+class Settings(BaseModel):
+    """The router's knobs. Times are in seconds.
+
+    Attributes:
+        timeout: one attempt, from request to complete answer (non-streamed).
+        connect_timeout: TCP+TLS connect; a dead host should fail over fast.
+        first_token_timeout: streamed calls: request to first content.
+        stream_idle_timeout: streamed calls: longest silence between two chunks.
+        deadline: the whole call, all attempts included; None means no overall limit.
+        retries: same-target retries spent on the last target left in the chain.
+        retries_per_target: same-target retries on every other target (0: fall over at once).
+        retry_max_wait: cap on a single wait, whatever Retry-After says.
+        retry_base_wait: base of the full-jitter exponential backoff.
+        max_connections: connection pool size per provider client.
+        parallel_attempts: race the top N targets at once (1: sequential).
+        hedge_after_ms: start the next target when the current one has not answered after
+            this many milliseconds.
+        hedge: ``"p95"``: hedge after the current target's own observed p95 latency.
+        hedge_default_ms: the hedge delay of ``hedge="p95"`` before ``hedge_min_samples``
+            successes have been seen.
+        hedge_min_samples: successes needed before a target's p95 is trusted.
+        cache_enabled: serve repeated identical calls from the response cache.
+        cache_ttl_seconds: how long a cached answer lives.
+        cache_max_entries: LRU bound of the cache.
+        circuit_breaker: turn the circuit breakers on (default) or off.
+        circuit_window, circuit_min_calls, circuit_failure_rate, circuit_consecutive_failures,
+        circuit_cooldown, circuit_max_cooldown, circuit_half_open_probes, circuit_auth_cooldown,
+        circuit_retry_after_cap: the breaker thresholds (see ``_breaker``).
+        retry_budget_ratio: retries may be at most this share of recent requests.
+        retry_budget_min: ... but this many per window are always allowed.
+        retry_budget_window: seconds of history the budget looks at.
+        health_window: successes kept per target for the latency percentiles.
+        background_probe_interval: seconds between background probes of open circuits
+            (None: no background probing).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timeout: float = Field(default=60.0, gt=0)
+    connect_timeout: float = Field(default=5.0, gt=0)
+    first_token_timeout: float = Field(default=20.0, gt=0)
+    stream_idle_timeout: float = Field(default=30.0, gt=0)
+    deadline: float | None = Field(default=None, gt=0)
+    retries: int = Field(default=2, ge=0, le=10)
+    retries_per_target: int = Field(default=0, ge=0, le=10)
+    retry_max_wait: float = Field(default=10.0, ge=0)
+    retry_base_wait: float = Field(default=0.5, ge=0)
+    max_connections: int = Field(default=256, ge=1)
+    parallel_attempts: int = Field(default=1, ge=1, le=8)
+    hedge_after_ms: float | None = Field(default=None, gt=0)
+    hedge: Literal["p95"] | None = None
+    hedge_default_ms: float = Field(default=2000.0, gt=0)
+    hedge_min_samples: int = Field(default=20, ge=1)
+    cache_enabled: bool = False
+    cache_ttl_seconds: float = Field(default=300.0, gt=0)
+    cache_max_entries: int = Field(default=1024, ge=1)
+    circuit_breaker: bool = True
+    circuit_window: int = Field(default=20, ge=1)
+    circuit_min_calls: int = Field(default=5, ge=1)
+    circuit_failure_rate: float = Field(default=0.5, gt=0, le=1)
+    circuit_consecutive_failures: int = Field(default=5, ge=1)
+    circuit_cooldown: float = Field(default=30.0, ge=0)
+    circuit_max_cooldown: float = Field(default=300.0, ge=0)
+    circuit_half_open_probes: int = Field(default=1, ge=1)
+    circuit_auth_cooldown: float = Field(default=3600.0, ge=0)
+    circuit_retry_after_cap: float = Field(default=600.0, ge=0)
+    retry_budget_ratio: float = Field(default=0.2, ge=0, le=1)
+    retry_budget_min: int = Field(default=3, ge=0)
+    retry_budget_window: float = Field(default=10.0, gt=0)
+    health_window: int = Field(default=100, ge=1)
+    background_probe_interval: float | None = Field(default=None, gt=0)
+
+
+def resolve_provider(
+    name: str,
+    given: Mapping[str, Any] | ProviderConfig | None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[ProviderSpec, ProviderConfig]:
+    """Merge a catalogue row, the caller's ``providers=`` entry and the environment.
+
+    The caller's values win over ``<NAME>_API_KEY`` / ``<NAME>_BASE_URL``. A provider that is
+    not catalogued needs ``wire`` and ``base_url`` (e.g. any OpenAI-compatible server).
+    """
+    environ = os.environ if env is None else env
+    config = (
+        given
+        if isinstance(given, ProviderConfig)
+        else ProviderConfig.model_validate(dict(given or {}))
+    )
+    spec = CATALOG.get(name)
+    if spec is None:
+        if not config.base_url:
+            known = ", ".join(sorted(CATALOG))
+            raise InvalidRequestError(
+                f"unknown provider {name!r}: known providers are {known}; "
+                "a custom one needs providers={name: {'base_url': ..., 'wire': 'openai'}}"
+            )
+        spec = ProviderSpec(
+            name=name,
+            wire=config.wire or "openai",
+            base_url=config.base_url or "",
+            env_prefix=name.upper().replace("-", "_"),
+            models=dict.fromkeys(_caps_of(config), ""),
+        )
+    if config.models:
+        models = dict(spec.models)
+        models.update({_cap(k): v for k, v in config.models.items()})
+        spec = spec.model_copy(update={"models": models})
+    key = config.api_key.get_secret_value() if config.api_key else environ.get(spec.api_key_env)
+    if key is not None:
+        key = key.strip() or None
+    if key is not None and (not key.isascii() or not key.isprintable()):
+        # It would fail as a header on every request; say so now, without echoing it.
+        raise InvalidRequestError(
+            f"the API key for {name!r} contains non-ASCII or control characters "
+            "(a copy-paste artefact?); HTTP headers cannot carry it"
+        )
+    base = config.base_url or environ.get(spec.base_url_env) or spec.base_url
+    return spec, ProviderConfig(api_key=SecretStr(key) if key else None, base_url=base)
+
+
+def _cap(name: str) -> Capability:
+    try:
+        return Capability(name)
+    except ValueError as exc:
+        raise InvalidRequestError(f"unknown capability {name!r}") from exc
+
+
+def _caps_of(config: ProviderConfig) -> list[Capability]:
+    if config.models:
+        return [_cap(k) for k in config.models]
+    return [Capability.CHAT]

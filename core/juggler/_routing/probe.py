@@ -1,0 +1,202 @@
+"""Health: the status report, active probes of every provider, background probing, and the
+Juggler's health methods (:class:`HealthMethods`).
+
+``health_status`` joins the breakers' state with the health figures, per provider and model.
+``health_check`` sends each configured provider one minimal request (a one-token chat; an
+embedding of one word for embed-only providers; the cheapest call it offers otherwise) and
+says which answered. A probe goes through the breaker even when the circuit is open, so a
+successful probe of an open circuit closes it; background probing does exactly that, every
+``background_probe_interval`` seconds, for open circuits only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import weakref
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from juggler._routing.engine import Engine
+from juggler._routing.options import CallOptions
+from juggler._types import Capability, Target
+from juggler.providers.base import BaseProvider
+from juggler.providers.types import (
+    ChatRequest,
+    EmbedRequest,
+    RerankRequest,
+    SpeakRequest,
+    TranscribeRequest,
+)
+
+if TYPE_CHECKING:
+    from juggler._config import Settings
+    from juggler._fleet import Fleet
+    from juggler._sync import LoopThread
+
+__all__ = [
+    "PROBE_TIMEOUT",
+    "HealthMethods",
+    "health_check",
+    "health_status",
+    "probe",
+    "probe_open_circuits",
+]
+
+PROBE_TIMEOUT = 15.0  # a probe answers in about a second when healthy; never wait a minute
+
+
+def health_status(
+    engine: Engine, chains: Mapping[Capability, Sequence[Target]]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{provider: {model: {circuit_state, success_rate, p50_ms, p95_ms, requests, failures,
+    last_error, last_success_at}}}`` for every configured target and every one tried."""
+    now = engine.clock()
+    keys = {(t.provider, t.model) for chain in chains.values() for t in chain}
+    keys.update(engine.health.keys())
+    keys.update(engine.breakers.known())
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for provider, model in sorted(keys):
+        figures = {"circuit_state": engine.breakers.state((provider, model), now)}
+        figures.update(engine.health.snapshot(provider, model))
+        out.setdefault(provider, {})[model] = figures
+    return out
+
+
+def _silent_wav(seconds: float = 0.1, rate: int = 8000) -> bytes:
+    frames = int(seconds * rate)
+    data = b"\x00\x00" * frames
+    header = struct.pack(
+        "<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(data), b"WAVE", b"fmt ", 16, 1, 1, rate,
+        rate * 2, 2, 16, b"data", len(data),
+    )  # fmt: skip
+    return header + data
+
+
+def _probe_op(capability: Capability) -> Callable[[BaseProvider, Target], Awaitable[Any]]:
+    if capability is Capability.CHAT:
+        request = ChatRequest([{"role": "user", "content": "ping"}], max_tokens=1)
+        return lambda p, t: p.chat(t.model, request)
+    if capability is Capability.EMBED:
+        return lambda p, t: p.embed(t.model, EmbedRequest(["ping"]))
+    if capability is Capability.RERANK:
+        return lambda p, t: p.rerank(t.model, RerankRequest("ping", ["ping", "pong"], 1))
+    if capability is Capability.SPEAK:
+        return lambda p, t: p.speak(t.model, SpeakRequest("ok"))
+    audio = TranscribeRequest(_silent_wav(), "probe.wav", "audio/wav")
+    return lambda p, t: p.transcribe(t.model, audio)
+
+
+_CHEAPEST = (
+    Capability.CHAT,
+    Capability.EMBED,
+    Capability.RERANK,
+    Capability.SPEAK,
+    Capability.TRANSCRIBE,
+)
+
+
+def probe_target(
+    provider: BaseProvider, chains: Mapping[Capability, Sequence[Target]]
+) -> tuple[Target, Capability] | None:
+    """The cheapest probe of ``provider``: its first target in the cheapest capability."""
+    for capability in _CHEAPEST:
+        for target in chains.get(capability, ()):
+            if target.provider == provider.name:
+                return target, capability
+    for capability in _CHEAPEST:
+        model = provider.spec.models.get(capability)
+        if model:
+            return Target(provider=provider.name, model=model), capability
+    return None
+
+
+async def probe(engine: Engine, target: Target, capability: Capability) -> bool:
+    """One minimal request to ``target``, through its breaker (a success closes an open
+    circuit) and into the health figures. True when it answered."""
+    provider = engine.providers[target.provider]
+    call = engine.start(CallOptions())
+    permit = engine.breakers.acquire((target.provider, target.model), engine.clock(), force=True)
+    assert permit is not None  # forced
+    # A timeout, not a deadline: a probe that does not answer in time is the provider's
+    # failure and must reach the breaker (a deadline cut would be released as no verdict).
+    limit = min(engine.settings.timeout, PROBE_TIMEOUT)
+    op = _probe_op(capability)
+    try:
+        await engine.attempt(call, target, provider, op, permit, False, False, timeout=limit)
+    except Exception:
+        return False
+    return True
+
+
+async def health_check(
+    engine: Engine, chains: Mapping[Capability, Sequence[Target]]
+) -> dict[str, bool]:
+    """Probe every configured provider at once; ``{provider_name: answered}``."""
+    results: dict[str, bool] = {}
+
+    async def one(provider: BaseProvider) -> None:
+        found = probe_target(provider, chains)
+        results[provider.name] = found is not None and await probe(engine, *found)
+
+    async with anyio.create_task_group() as group:
+        for provider in engine.providers.values():
+            group.start_soon(one, provider)
+    return {name: results[name] for name in engine.providers}
+
+
+async def probe_open_circuits(
+    engine: Engine, chains: Mapping[Capability, Sequence[Target]], interval: float
+) -> None:
+    """Forever: every ``interval`` seconds, probe the targets whose circuit is not closed."""
+    capability_of = {(t.provider, t.model): cap for cap, chain in chains.items() for t in chain}
+    while True:
+        await engine.sleep(interval)
+        now = engine.clock()
+        for key in engine.breakers.known():
+            if engine.breakers.state(key, now) != "closed" and key in capability_of:
+                target = next(t for t in chains[capability_of[key]] if (t.provider, t.model) == key)
+                await probe(engine, target, capability_of[key])
+
+
+class HealthMethods:
+    """The Juggler's health methods: its status report, its probes and its background probe
+    (one task per event loop, started by the first call when ``background_probe_interval``
+    is set)."""
+
+    engine: Engine
+    settings: Settings
+    _fleet: Fleet
+    _loop: LoopThread
+    _probers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]
+
+    def get_health_status(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Per provider and model: circuit_state (closed / open / half_open), success_rate,
+        p50_ms, p95_ms, requests, failures, last_error, last_success_at (epoch seconds)."""
+        return health_status(self.engine, self._fleet.chains)
+
+    async def ahealth_check(self) -> dict[str, bool]:
+        """Probe every configured provider with one minimal request: ``{provider: answered}``.
+        A successful probe closes that target's open circuit."""
+        return await health_check(self.engine, self._fleet.chains)
+
+    def health_check(self) -> dict[str, bool]:
+        """Sync :meth:`ahealth_check`."""
+        return self._loop.run(self.ahealth_check())
+
+    def _start_background_probe(self) -> None:
+        interval = self.settings.background_probe_interval
+        if interval is None:
+            return
+        loop = asyncio.get_running_loop()
+        task = self._probers.get(loop)
+        if task is None or task.done():
+            coro = probe_open_circuits(self.engine, self._fleet.chains, interval)
+            self._probers[loop] = loop.create_task(coro)
+
+    def _stop_background_probe(self) -> None:
+        task = self._probers.pop(asyncio.get_running_loop(), None)
+        if task is not None:
+            task.cancel()

@@ -1,0 +1,108 @@
+"""The records of one call: its attempt log (every ``ModelAttempt``, numbered in start
+order), its options and deadline while it runs, and the routed answer when it succeeds.
+
+Kept apart from the engine so the engine is only the decisions; the stream runner, the race
+strategies and the façade share these records.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from juggler._attempts import ModelAttempt, Outcome
+from juggler._exceptions import ProviderError, ProviderTimeoutError, redact
+from juggler._routing.options import CallOptions
+from juggler._types import Target
+
+__all__ = ["DEADLINE", "AttemptLog", "Call", "Routed", "Skipped", "cut_by_deadline"]
+
+R = TypeVar("R")
+DEADLINE = "call deadline exceeded"
+
+
+def cut_by_deadline(error: BaseException | None) -> bool:
+    """True for the timeout the engine raises when the call's deadline, not the provider's
+    slowness, ended an attempt (it had less time than the attempt timeout)."""
+    return isinstance(error, ProviderTimeoutError) and error.message == DEADLINE
+
+
+@dataclass(slots=True)
+class AttemptLog:
+    """The attempts of one call, numbered in the order they started."""
+
+    attempts: list[ModelAttempt] = field(default_factory=list)
+    issued: int = 0
+
+    def reserve(self) -> int:
+        """The number of an attempt that starts now (it is recorded when it ends)."""
+        self.issued = max(self.issued, len(self.attempts)) + 1
+        return self.issued
+
+    def record(
+        self,
+        target: Target,
+        outcome: Outcome,
+        elapsed_s: float,
+        error: BaseException | None = None,
+        *,
+        retry: bool = False,
+        hedged: bool = False,
+        note: str | None = None,
+        number: int | None = None,
+    ) -> ModelAttempt:
+        """Add one attempt (in start order) and return it."""
+        status = getattr(error, "status_code", None)
+        if outcome == "success":
+            status = status or 200
+        message = note
+        if error is not None and message is None:
+            # ProviderErrors were redacted at the HTTP boundary; anything else (a bug, a
+            # user's FakeProvider) is redacted by key shape here, and kept short.
+            message = error.message if isinstance(error, ProviderError) else redact(str(error))
+            message = (message or type(error).__name__)[:300]
+        attempt = ModelAttempt(
+            provider=target.provider,
+            model=target.model,
+            success=outcome in ("success", "cache_hit"),
+            outcome=outcome,
+            attempt=number if number is not None else self.reserve(),
+            status_code=status,
+            error=message,
+            error_type=type(error).__name__ if error is not None else None,
+            elapsed_ms=round(elapsed_s * 1000.0, 3),
+            retry=retry,
+            hedged=hedged,
+        )
+        bisect.insort(self.attempts, attempt, key=lambda a: a.attempt)
+        return attempt
+
+
+@dataclass(slots=True)
+class Routed(Generic[R]):
+    """A successful call: the provider's result, who gave it, and every attempt."""
+
+    result: R
+    target: Target
+    attempts: list[ModelAttempt]
+    latency_ms: float
+    cached: bool = False
+
+
+@dataclass(slots=True)
+class Call:
+    """One call in flight: its attempt log, options and absolute deadline."""
+
+    log: AttemptLog
+    options: CallOptions
+    started: float
+    deadline_at: float | None
+
+    def left(self, now: float) -> float | None:
+        """Seconds before the deadline (None: no deadline)."""
+        return None if self.deadline_at is None else self.deadline_at - now
+
+
+class Skipped(Exception):
+    """Internal: a target was not sent a request (recorded as ``skipped``); go on."""

@@ -1,0 +1,282 @@
+"""The ``juggler`` command: one call per subcommand, the catalogue, a health probe, the
+provider simulator, and the demo.
+
+Chains come from ``--target provider/model`` (repeatable, in order) or, without it, from
+every provider whose ``<NAME>_API_KEY`` is set. Bad input exits 2, provider failures exit 1,
+each with one red line on stderr; ``--debug`` adds the traceback. Nothing ever prompts.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from juggler._attempts import ModelAttempt
+from juggler._exceptions import AllProvidersFailedError, StreamInterruptedError
+from juggler._types import Capability
+from juggler.cli.common import (
+    EXIT_PROVIDER,
+    CliError,
+    JugglerGroup,
+    console,
+    make_juggler,
+    require_text,
+)
+from juggler.cli.tables import models_used_table, probe_table, providers_table
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    cls=JugglerGroup,
+    name="juggler",
+    help="Reliable LLM calls: ordered fallback across providers, with models_used on every answer.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+TargetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--target", "-t", help="provider/model, repeatable, in fallback order (default: env keys)"
+    ),
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="print the models_used table")]
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show tracebacks on errors (anywhere on the line)")
+    ] = False,
+) -> None:
+    """Reliable LLM calls: ordered fallback across providers, with models_used on every answer."""
+
+
+def _show_attempts(attempts: Sequence[ModelAttempt], answered: str | None = None) -> None:
+    out = console()
+    out.print(models_used_table(attempts))
+    if answered:
+        out.print(f"answered by [bold]{answered}[/]")
+
+
+def _failed_verbose(exc: AllProvidersFailedError | StreamInterruptedError, verbose: bool) -> None:
+    if verbose:
+        console(stderr=True).print(models_used_table(exc.models_used, title="models_used (failed)"))
+
+
+@app.command()
+def chat(
+    prompt: Annotated[str, typer.Argument(help="the user message")],
+    target: TargetOpt = None,
+    system: Annotated[str | None, typer.Option(help="a system message")] = None,
+    temperature: Annotated[float | None, typer.Option(min=0.0, max=2.0)] = None,
+    max_tokens: Annotated[int | None, typer.Option(min=1)] = None,
+    stream: Annotated[bool, typer.Option("--stream", help="print tokens as they come")] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Chat: print the answer (-v: and every attempt)."""
+    require_text(prompt, "the prompt")
+    messages = ([{"role": "system", "content": system}] if system else []) + [
+        {"role": "user", "content": prompt}
+    ]
+    params = {"temperature": temperature, "max_tokens": max_tokens}
+    params = {k: v for k, v in params.items() if v is not None}
+    with make_juggler(Capability.CHAT, target) as juggler:
+        printed = False
+        try:
+            if stream:
+                chunks = juggler.stream_chat(messages, **params)
+                for chunk in chunks:
+                    sys.stdout.write(chunk)
+                    sys.stdout.flush()
+                    printed = printed or bool(chunk)
+                sys.stdout.write("\n")
+                if verbose:
+                    _show_attempts(chunks.models_used, f"{chunks.provider}/{chunks.model}")
+                return
+            answer = juggler.chat(messages, **params)
+        except (AllProvidersFailedError, StreamInterruptedError) as exc:
+            if printed:  # end the partial answer's line; the error line goes to stderr
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+            _failed_verbose(exc, verbose)
+            raise
+    typer.echo(answer.content)
+    if verbose:
+        _show_attempts(answer.models_used, f"{answer.provider}/{answer.model}")
+
+
+@app.command()
+def embed(
+    texts: Annotated[list[str], typer.Argument(help="one or more texts")],
+    target: TargetOpt = None,
+    input_type: Annotated[
+        str | None, typer.Option(help="query or document (retrieval embedders)")
+    ] = None,
+    dimensions: Annotated[int | None, typer.Option(min=1)] = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Embed texts: print how many vectors and their dimensions."""
+    for i, text in enumerate(texts):
+        require_text(text, f"text #{i + 1}")
+    with make_juggler(Capability.EMBED, target) as juggler:
+        try:
+            vectors = juggler.embed(texts, input_type=input_type, dimensions=dimensions)
+        except AllProvidersFailedError as exc:
+            _failed_verbose(exc, verbose)
+            raise
+    typer.echo(
+        f"{len(vectors)} vector(s) x {vectors.dimensions} dimensions "
+        f"({vectors.provider}/{vectors.model})"
+    )
+    if verbose:
+        _show_attempts(vectors.models_used)
+
+
+@app.command()
+def rerank(
+    query: Annotated[str, typer.Argument(help="the query")],
+    documents: Annotated[list[str], typer.Argument(help="documents to order")],
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="keep the best k")] = None,
+    target: TargetOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Order documents by relevance to a query, best first."""
+    require_text(query, "the query")
+    with make_juggler(Capability.RERANK, target) as juggler:
+        try:
+            ranked = juggler.rerank(query, documents, top_k)
+        except AllProvidersFailedError as exc:
+            _failed_verbose(exc, verbose)
+            raise
+    for rank, (doc, score) in enumerate(zip(ranked, ranked.scores, strict=True), start=1):
+        typer.echo(f"{rank}. {score:.4f}  {doc}")
+    if verbose:
+        _show_attempts(ranked.models_used, f"{ranked.provider}/{ranked.model}")
+
+
+@app.command()
+def transcribe(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="an audio file")
+    ],
+    language: Annotated[str | None, typer.Option(help="ISO-639-1 hint, e.g. en")] = None,
+    prompt: Annotated[str | None, typer.Option(help="a spelling/context hint")] = None,
+    target: TargetOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Speech to text: print the transcript."""
+    with make_juggler(Capability.TRANSCRIBE, target) as juggler:
+        try:
+            text = juggler.transcribe(file, language=language, prompt=prompt)
+        except AllProvidersFailedError as exc:
+            _failed_verbose(exc, verbose)
+            raise
+    typer.echo(text.text)
+    if verbose:
+        _show_attempts(text.models_used, f"{text.provider}/{text.model}")
+
+
+@app.command()
+def speak(
+    text: Annotated[str, typer.Argument(help="what to say")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="where to write the audio")],
+    voice: Annotated[str | None, typer.Option(help="voice name (default: the provider's)")] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", help="mp3, wav, opus, aac, flac, pcm")
+    ] = None,
+    target: TargetOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Text to speech: write the audio file."""
+    require_text(text, "the text")
+    fmt = format or (output.suffix.lstrip(".").lower() or "mp3")
+    if output.parent and not output.parent.exists():
+        raise CliError(f"directory {output.parent} does not exist")
+    if output.is_dir():  # refused before the (paid) request, not after it
+        raise CliError(f"--output {output} is a directory; give a file name")
+    with make_juggler(Capability.SPEAK, target) as juggler:
+        try:
+            audio = juggler.speak(text, voice, fmt)
+        except AllProvidersFailedError as exc:
+            _failed_verbose(exc, verbose)
+            raise
+    audio.write_to_file(output)
+    typer.echo(
+        f"wrote {len(audio)} bytes of {audio.content_type} to {output} "
+        f"({audio.provider}/{audio.model})"
+    )
+    if verbose:
+        _show_attempts(audio.models_used)
+
+
+@app.command()
+def providers() -> None:
+    """The built-in catalogue: keys set (never shown), models, tiers, base URLs."""
+    from juggler.providers import WIRE_FORMATS
+
+    console().print(providers_table(os.environ, available_wires=WIRE_FORMATS))
+
+
+@app.command()
+def health(
+    timeout: Annotated[float, typer.Option(min=0.1, help="seconds per probe")] = 10.0,
+) -> None:
+    """Probe every provider whose key is set with one tiny request; exit 1 if any is down."""
+    from juggler.cli.health import configured_providers, probe_all
+
+    juggler = make_juggler(Capability.CHAT, None, timeout=timeout, retries=0, deadline=timeout)
+    try:
+        if not configured_providers(juggler):
+            raise CliError("no provider has a key set (see `juggler providers`)")
+        results = probe_all(juggler)
+        console().print(probe_table(results))
+    finally:
+        juggler.close()
+    down = [r.provider for r in results if not r.ok]
+    if down:
+        raise CliError(f"{len(down)} of {len(results)} down: {', '.join(down)}", EXIT_PROVIDER)
+
+
+@app.command()
+def simulate(
+    scenarios: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenarios", "-s", exists=True, dir_okay=False, help="JSON/YAML: name -> fields"
+        ),
+    ] = None,
+    provider: Annotated[
+        list[str] | None, typer.Option("--provider", "-p", help="add a healthy provider")
+    ] = None,
+    duration: Annotated[
+        float | None, typer.Option(min=0.0, help="stop after this many seconds")
+    ] = None,
+) -> None:
+    """Run the provider simulator on 127.0.0.1 in the foreground (Ctrl-C stops)."""
+    from juggler.cli.simulate import load_scenarios, run_simulator
+
+    run_simulator(load_scenarios(scenarios, provider or ()), console(), duration=duration)
+
+
+@app.command()
+def demo(
+    live: Annotated[
+        bool, typer.Option("--live", help="use the real providers whose keys are set")
+    ] = False,
+) -> None:
+    """The story: fallback, streaming, all five capabilities, a circuit, a hedge."""
+    from juggler.cli.demo.story import run_demo
+
+    run_demo(console(), live=live)
+
+
+def main() -> None:
+    """Console-script entry point (``juggler``)."""
+    app()

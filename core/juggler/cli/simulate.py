@@ -1,0 +1,129 @@
+"""``juggler simulate``: run the provider simulator in the foreground.
+
+Scenarios come from a JSON or YAML file mapping a provider name to Scenario fields::
+
+    {"groq": {"error_rates": {"500": 0.5}, "seed": 7},
+     "cerebras": {"error_rates": {"429": 1.0}, "retry_after": 2},
+     "nvidia": {"latency_ms": 40, "latency": "normal", "jitter_ms": 10}}
+
+The command prints each provider's base URL and the ``export`` lines that point a Juggler
+(or any OpenAI-compatible SDK) at it, then serves until Ctrl-C or ``--duration`` seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from juggler.cli.common import CliError
+from juggler.providers.catalog import CATALOG
+
+__all__ = ["load_scenarios", "run_simulator"]
+
+
+def _parse(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml  # optional: PyYAML is only needed for YAML scenario files
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise CliError(f"{path}: reading YAML needs PyYAML (pip install pyyaml)") from exc
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise CliError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise CliError(f"{path}: not valid JSON: {exc}") from exc
+
+
+def load_scenarios(path: Path | None, names: Sequence[str] = ()) -> dict[str, Any]:
+    """``{name: Scenario}`` from a scenario file, plus healthy ``names``; with neither, every
+    catalogued provider, healthy."""
+    from juggler.testing import Scenario
+
+    scenarios: dict[str, Any] = {}
+    if path is not None:
+        data = _parse(path)
+        if not isinstance(data, Mapping):
+            raise CliError(f"{path}: expected a mapping of provider name to scenario fields")
+        for name, fields in data.items():
+            if not isinstance(fields, Mapping):
+                raise CliError(f"{path}: scenario of {name!r} must be a mapping of fields")
+            if str(name) not in CATALOG and not fields.get("wire"):
+                raise CliError(f"{path}: {name!r} is not a catalogued provider, so it needs wire:")
+            try:
+                scenarios[str(name)] = Scenario.from_json(dict(fields))
+            except (TypeError, ValueError) as exc:
+                raise CliError(f"{path}: scenario of {name!r}: {exc}") from exc
+    for name in names:
+        if name not in CATALOG:
+            raise CliError(f"unknown provider {name!r}; known: {', '.join(sorted(CATALOG))}")
+        scenarios.setdefault(name, Scenario())
+    if not scenarios:
+        scenarios = {name: Scenario() for name in CATALOG}
+    return scenarios
+
+
+def _env_prefix(name: str) -> str:
+    spec = CATALOG.get(name)
+    return spec.env_prefix if spec else name.upper().replace("-", "_")
+
+
+def run_simulator(
+    scenarios: Mapping[str, Any],
+    out: Console,
+    *,
+    duration: float | None = None,
+    clock: Any = time.monotonic,
+    sleep: Any = time.sleep,
+) -> dict[str, dict[Any, int]]:
+    """Start the simulator, print where it listens, serve, stop; returns the request counts."""
+    from juggler.testing import ProviderSimulator
+
+    sim = ProviderSimulator(dict(scenarios))
+    sim.start()
+    try:
+        config = sim.providers_config()
+        table = Table(title=f"provider simulator on {sim.url}", title_justify="left")
+        table.add_column("provider", style="bold")
+        table.add_column("base URL")
+        for name in scenarios:
+            table.add_row(name, sim.base_url(name))
+        out.print(table)
+        out.print("# point a Juggler (or an SDK) at it:")
+        for name in scenarios:
+            prefix = _env_prefix(name)
+            key = config.get(name, {}).get("api_key", "sim-key")
+            out.print(f"export {prefix}_BASE_URL={sim.base_url(name)}", soft_wrap=True)
+            out.print(f"export {prefix}_API_KEY={key}", soft_wrap=True)
+        out.print(
+            "serving; Ctrl-C stops"
+            + (f" (or after {duration:g} s)" if duration is not None else "")
+        )
+        end = None if duration is None else clock() + duration
+        try:
+            while end is None or clock() < end:
+                sleep(min(0.2, max(0.0, end - clock())) if end is not None else 0.2)
+        except KeyboardInterrupt:
+            out.print("stopping")
+        counts = {name: dict(sim.counts(name)) for name in scenarios}
+    finally:
+        sim.stop()
+    seen = {n: c for n, c in counts.items() if c}
+    if seen:
+        summary = ", ".join(
+            f"{n}: " + " ".join(f"{s}x{c}" for s, c in sorted(v.items(), key=lambda kv: str(kv[0])))
+            for n, v in seen.items()
+        )
+        out.print(f"requests served: {summary}", soft_wrap=True)
+    else:
+        out.print("no requests served")
+    return counts

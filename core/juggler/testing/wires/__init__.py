@@ -1,0 +1,1 @@
+"""The simulator's wire formats: one module per provider wire, named like ``juggler.providers``."""
