@@ -35,8 +35,9 @@ from juggler._responses import (
     SpeechResponse,
     TranscriptionResponse,
 )
-from juggler._routing.stream import AsyncChatStream, ChatStream, StreamChunk
+from juggler._routing.stream import AsyncChatStream, StreamChunk
 from juggler._seed import BackupModelRouter, complete, quick_chat
+from juggler._sync import ChatStream
 from juggler._types import Capability, Provider, Target, ToolCall, Usage
 from juggler.providers.catalog import CATALOG, DEFAULT_ORDER, ProviderSpec
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 __all__ = ["ModelAttempt", "Outcome"]
 
-Outcome = Literal["success", "error", "skipped", "cancelled", "cache_hit"]
+Outcome = Literal["success", "error", "skipped", "cancelled", "discarded", "cache_hit"]
 
 
 class ModelAttempt(BaseModel):
@@ -22,7 +22,9 @@ class ModelAttempt(BaseModel):
         model: the model id asked for.
         success: True when this attempt produced the answer.
         outcome: ``success``, ``error``, ``skipped`` (no request sent, e.g. circuit open),
-            ``cancelled`` (a raced or hedged attempt that lost) or ``cache_hit``.
+            ``cancelled`` (a raced or hedged attempt that lost), ``discarded`` (it answered,
+            but another attempt's answer had already been returned) or ``cache_hit``. Exactly
+            one attempt of an answered call has ``success=True``.
         attempt: 1, 2, 3, … across the whole call.
         status_code: the HTTP status, or None when no answer came back.
         error: a short message (never an API key); None on success.

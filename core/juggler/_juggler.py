@@ -3,7 +3,6 @@ instance's own long-lived event-loop thread."""
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
@@ -15,7 +14,6 @@ import juggler._routing.answers as calls
 import juggler._validate as check
 from juggler._config import ProviderConfig, Settings
 from juggler._fleet import TargetSpec, build_fleet
-from juggler._policy.cache import cache_key
 from juggler._responses import (
     ChatResponse,
     EmbeddingResponse,
@@ -23,23 +21,29 @@ from juggler._responses import (
     SpeechResponse,
     TranscriptionResponse,
 )
-from juggler._routing.engine import AttemptLog, Engine, Routed
+from juggler._routing.engine import Engine, Job
 from juggler._routing.options import CallOptions, call_options, split_options
-from juggler._routing.plan import plan_call
-from juggler._routing.probe import HealthMethods
-from juggler._routing.stream import AsyncChatStream, ChatStream
-from juggler._sync import LoopThread
+from juggler._routing.plan import Choices
+from juggler._routing.probe import Health
+from juggler._routing.record import Routed
+from juggler._routing.stream import AsyncChatStream, Opened, opener
+from juggler._sync import ChatStream, LoopThread
 from juggler._types import Capability, Target
 from juggler.providers.base import BaseProvider
 from juggler.providers.transport import HttpClients
-from juggler.providers.types import ChatRequest
+from juggler.providers.types import (
+    ChatResult,
+    RerankResult,
+    SpeechResult,
+    TranscriptionResult,
+)
 
 __all__ = ["Juggler"]
 
 R = TypeVar("R")
 
 
-class Juggler(HealthMethods):
+class Juggler:
     """Routes each call through an ordered chain of provider/model targets.
 
     Args:
@@ -98,18 +102,17 @@ class Juggler(HealthMethods):
         self.tier_neighbours = tier_neighbours
         timing: dict[str, Any] = {"clock": clock, "sleep": sleep, "rng": rng}
         self.engine = Engine(
-            self._fleet.providers,
+            self._fleet,
             self.settings,
             on_open=self._clients.drop_idle,
             shared=breaker_store,
+            tier_neighbours=tier_neighbours,
             **{k: v for k, v in timing.items() if v is not None},
         )
+        self._health = Health(self.engine, self._fleet.chains)
         self._loop = LoopThread(on_stop=self._clients.aclose)
         # A Juggler dropped without close() must not leave its loop thread behind.
         weakref.finalize(self, self._loop.stop).atexit = False
-        self._probers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
-            weakref.WeakKeyDictionary()
-        )
 
     def __repr__(self) -> str:
         chains = {c.value: [str(t) for t in ts] for c, ts in self._fleet.chains.items() if ts}
@@ -124,50 +127,17 @@ class Juggler(HealthMethods):
         """The configured chain of a capability."""
         return list(self._fleet.chain(Capability(capability)))
 
-    # ----- planning shared by every capability -----
-
-    def _plan(
-        self,
-        capability: Capability,
-        log: AttemptLog,
-        *,
-        request: ChatRequest | None = None,
-        **choices: Any,
-    ) -> list[Target]:
-        """The call's targets (``targets``, ``model``, ``tier``, ``preferred_*``); targets
-        left out for their context window are recorded as skipped."""
-        plan = plan_call(
-            self._fleet.providers,
-            self._fleet.chain(capability) if choices.get("targets") is None else [],
-            capability,
-            request=request,
-            tier_neighbours=self.tier_neighbours,
-            **choices,
-        )
-        for target, reason in plan.skipped:
-            self.engine.note(log, target, "skipped", 0.0, note=reason)
-        return plan.targets
+    # ----- what every call shares -----
 
     def _options(self, given: Mapping[str, Any], deadline: float | None) -> CallOptions:
         """The call's routing options over the instance's settings, checked before anything
         else so a bad value fails first."""
         return call_options(self.settings, {**given, "deadline": deadline})
 
-    async def _call(
-        self,
-        capability: Capability,
-        options: CallOptions,
-        key_fields: Any,
-        op: Callable[[BaseProvider, Target], Awaitable[R]],
-        **choices: Any,
-    ) -> Routed[R]:
-        """What every non-streamed call shares: plan the targets (see :meth:`_plan`), then
-        the cache key (from ``key_fields``) and the engine."""
-        log = AttemptLog()
-        chain = self._plan(capability, log, **choices)
-        self._start_background_probe()
-        key = cache_key(capability.value, chain, key_fields) if options.cache else None
-        return await self.engine.run(chain, op, log=log, options=options, cache_key=key)
+    async def _run(self, job: Job[R]) -> Routed[R]:
+        """Hand a validated call to the engine (and start the background prober, once)."""
+        self._health.start_background_probe()
+        return await self.engine.run(job)
 
     # ----- chat -----
 
@@ -188,19 +158,16 @@ class Juggler(HealthMethods):
         (parallel_attempts, hedge_after_ms, hedge, cache_enabled, cache_ttl_seconds)."""
         options = self._options(split_options(params), deadline)
         request = check.chat_request(messages, **params)
-        routed = await self._call(
+        choices = Choices(targets, model, tier, preferred_provider, preferred_model)
+        job: Job[ChatResult] = Job(
             Capability.CHAT,
+            lambda p, t: p.chat(t.model, request),
             options,
             request.cache_fields(),
-            lambda p, t: p.chat(t.model, request),
-            request=request,
-            targets=targets,
-            model=model,
-            tier=tier,
-            preferred_provider=preferred_provider,
-            preferred_model=preferred_model,
+            request,
+            choices,
         )
-        return calls.chat_response(routed)
+        return calls.chat_response(await self._run(job))
 
     def chat(self, messages: Any, **kwargs: Any) -> ChatResponse:
         """Sync :meth:`achat`."""
@@ -222,26 +189,17 @@ class Juggler(HealthMethods):
         the routing options too; hedging and racing apply before the first token."""
         options = self._options(split_options(params), deadline)
         request = check.chat_request(messages, **params)
-        log = AttemptLog()
-        chain = self._plan(
+        choices = Choices(targets, model, tier, preferred_provider, preferred_model)
+        job: Job[Opened] = Job(
             Capability.CHAT,
-            log,
-            targets=targets,
-            model=model,
-            tier=tier,
-            preferred_provider=preferred_provider,
-            preferred_model=preferred_model,
-            request=request,
+            opener(request),
+            options,
+            request.cache_fields(),
+            request,
+            choices,
+            stream=True,
         )
-        key = cache_key(Capability.CHAT.value, chain, request.cache_fields())
-        return AsyncChatStream(
-            self.engine,
-            chain,
-            lambda p, t: p.stream_chat(t.model, request),
-            log,
-            options=options,
-            cache_key=key if options.cache else None,
-        )
+        return AsyncChatStream(self.engine, job)
 
     def stream_chat(self, messages: Any, **kwargs: Any) -> ChatStream:
         """Sync :meth:`astream_chat` (``for chunk in ...``)."""
@@ -263,9 +221,9 @@ class Juggler(HealthMethods):
         ``options``: the routing options (cache_enabled, parallel_attempts, hedge, …)."""
         opts = self._options(options, deadline)
         request = check.embed_request(texts, input_type=input_type, dimensions=dimensions)
-        op = calls.embed_op(request)
-        routed = await self._call(Capability.EMBED, opts, request, op, targets=targets)
-        return calls.embedding_response(routed)
+        job = Job(Capability.EMBED, calls.embed_op(request), opts, request,
+                  choices=Choices(targets))  # fmt: skip
+        return calls.embedding_response(await self._run(job))
 
     def embed(self, texts: str | Sequence[str], **kwargs: Any) -> EmbeddingResponse:
         """Sync :meth:`aembed`."""
@@ -286,14 +244,11 @@ class Juggler(HealthMethods):
         ``options``: the routing options."""
         opts = self._options(options, deadline)
         request = check.rerank_request(query, documents, top_k, text_of)
-        routed = await self._call(
-            Capability.RERANK,
-            opts,
-            request,
-            lambda p, t: p.rerank(t.model, request),
-            targets=targets,
-        )
-        return calls.rerank_response(routed, documents, top_k)
+        job: Job[RerankResult] = Job(
+            Capability.RERANK, lambda p, t: p.rerank(t.model, request), opts, request,
+            choices=Choices(targets),
+        )  # fmt: skip
+        return calls.rerank_response(await self._run(job), documents, top_k)
 
     def rerank(
         self, query: str, documents: Sequence[Any], top_k: int | None = None, **kwargs: Any
@@ -320,14 +275,11 @@ class Juggler(HealthMethods):
         request = check.transcribe_request(
             audio, filename=filename, language=language, prompt=prompt
         )
-        routed = await self._call(
-            Capability.TRANSCRIBE,
-            opts,
-            request,
-            lambda p, t: p.transcribe(t.model, request),
-            targets=targets,
-        )
-        return calls.transcription_response(routed)
+        job: Job[TranscriptionResult] = Job(
+            Capability.TRANSCRIBE, lambda p, t: p.transcribe(t.model, request), opts, request,
+            choices=Choices(targets),
+        )  # fmt: skip
+        return calls.transcription_response(await self._run(job))
 
     def transcribe(
         self, audio: str | Path | bytes | IO[bytes], **kwargs: Any
@@ -349,10 +301,11 @@ class Juggler(HealthMethods):
         """Text to speech; ``.write_to_file(path)`` saves it. ``options``: the routing options."""
         opts = self._options(options, deadline)
         request = check.speak_request(text, voice=voice, format=format, speed=speed)
-        routed = await self._call(
-            Capability.SPEAK, opts, request, lambda p, t: p.speak(t.model, request), targets=targets
-        )
-        return calls.speech_response(routed)
+        job: Job[SpeechResult] = Job(
+            Capability.SPEAK, lambda p, t: p.speak(t.model, request), opts, request,
+            choices=Choices(targets),
+        )  # fmt: skip
+        return calls.speech_response(await self._run(job))
 
     def speak(
         self, text: str, voice: str | None = None, format: str = "mp3", **kwargs: Any
@@ -360,11 +313,27 @@ class Juggler(HealthMethods):
         """Sync :meth:`aspeak`."""
         return self._loop.run(self.aspeak(text, voice, format, **kwargs))
 
+    # ----- health -----
+
+    def get_health_status(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Per provider and model: circuit_state (closed / open / half_open), success_rate,
+        p50_ms, p95_ms, requests, failures, last_error, last_success_at (epoch seconds)."""
+        return self._health.status()
+
+    async def ahealth_check(self) -> dict[str, bool]:
+        """Probe every configured provider with one minimal request: ``{provider: answered}``.
+        A successful probe closes that target's open circuit."""
+        return await self._health.check()
+
+    def health_check(self) -> dict[str, bool]:
+        """Sync :meth:`ahealth_check`."""
+        return self._loop.run(self.ahealth_check())
+
     # ----- lifecycle -----
 
     async def aclose(self) -> None:
         """Close the connection pools of the running event loop (and its background probe)."""
-        self._stop_background_probe()
+        self._health.stop_background_probe()
         await self._clients.aclose()
 
     def close(self) -> None:

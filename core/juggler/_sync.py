@@ -17,10 +17,13 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
-__all__ = ["LoopThread"]
+if TYPE_CHECKING:
+    from juggler._routing.stream import AsyncChatStream, StreamChunk
+
+__all__ = ["ChatStream", "LoopThread"]
 
 T = TypeVar("T")
 logger = logging.getLogger("juggler")
@@ -112,3 +115,37 @@ async def _wind_down(on_stop: Callable[[], Awaitable[None]] | None) -> None:
             await on_stop()
         except Exception:  # the loop closes anyway; say why its pools may not have
             logger.warning("juggler: closing the loop thread's pools failed", exc_info=True)
+
+
+class ChatStream:
+    """The sync twin of :class:`~juggler.AsyncChatStream`, driven on the Juggler's loop thread.
+
+    It forwards every attribute (``text``, ``models_used``, ``usage``, …) to the async stream.
+    """
+
+    def __init__(self, inner: AsyncChatStream, run: Callable[[Any], Any]) -> None:
+        self._inner = inner
+        self._run = run
+
+    def __iter__(self) -> Iterator[StreamChunk]:
+        return self
+
+    def __next__(self) -> StreamChunk:
+        try:
+            chunk: StreamChunk = self._run(self._inner.__anext__())
+        except StopAsyncIteration:
+            raise StopIteration from None
+        return chunk
+
+    def close(self) -> None:
+        """Stop early and close the connection."""
+        self._run(self._inner.aclose())
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)

@@ -25,8 +25,10 @@ from _resilience_fakes import (
 from juggler import AllProvidersFailedError, Juggler
 from juggler._exceptions import AuthenticationError, OverloadedError, ServerError
 from juggler._policy.breaker import Breakers
+from juggler._routing.engine import Job
+from juggler._routing.options import CallOptions
 from juggler._routing.stream import AsyncChatStream
-from juggler._types import Usage
+from juggler._types import Capability, Usage
 from juggler.providers.types import ChatDelta, ChatRequest
 
 
@@ -58,6 +60,11 @@ def test_a_stream_cancelled_by_its_caller_frees_the_probe_and_is_recorded():
     assert juggler.engine.breakers.get(("a", "m")).probes == 0
 
 
+def chat_job(op: Any) -> Job[Any]:
+    """A chat job over the configured chain that runs ``op`` on each target."""
+    return Job(Capability.CHAT, op, CallOptions())
+
+
 def test_a_retry_wait_cancelled_by_the_caller_frees_its_probe_slot():
     vt = VirtualTime()
     juggler, _ = scripted_juggler(["a/m"], vt, retry_base_wait=10.0)
@@ -71,7 +78,7 @@ def test_a_retry_wait_cancelled_by_the_caller_frees_its_probe_slot():
 
     async def main() -> None:
         with anyio.move_on_after(1.0):  # the retry wait is 5 s (rng 0.5 x 10 s)
-            await engine.run(juggler.chain("chat"), op)
+            await engine.run(chat_job(op))
 
     vt.run(main())
     assert engine.breakers.get(key).probes == 0
@@ -82,14 +89,14 @@ def test_a_stream_retry_wait_cancelled_by_the_caller_frees_its_probe_slot():
     juggler, _ = scripted_juggler(["a/m"], vt, retry_base_wait=10.0)
     engine, key = juggler.engine, ("a", "m")
 
-    async def op(provider: Any, target: Any) -> AsyncIterator[ChatDelta]:
+    async def op(provider: Any, target: Any) -> Any:  # a stream opener that fails
         half_open(juggler, key, vt.now)
         raise ServerError("boom", provider="a", model="m", status_code=500)
-        yield ChatDelta()  # pragma: no cover (makes this an async generator)
 
     async def main() -> None:
         with anyio.move_on_after(1.0):
-            async for _ in AsyncChatStream(engine, juggler.chain("chat"), op):
+            job = Job(Capability.CHAT, op, CallOptions(), stream=True)
+            async for _ in AsyncChatStream(engine, job):
                 pass
 
     vt.run(main())
@@ -301,6 +308,6 @@ def test_a_timeout_raised_by_the_provider_code_itself_is_not_taken_for_the_attem
         raise TimeoutError("an inner wait gave up")
 
     with pytest.raises(AllProvidersFailedError) as caught:
-        vt.run(juggler.engine.run(juggler.chain("chat"), op))
+        vt.run(juggler.engine.run(chat_job(op)))
     (attempt,) = caught.value.models_used
     assert (attempt.error_type, attempt.error) == ("TimeoutError", "an inner wait gave up")

@@ -1,11 +1,19 @@
-"""The routing engine: the only code that decides what to try next and does concurrency.
+"""The routing engine: the one place that decides what to try next, for calls and streams.
 
-For one call: cache → admission (circuit breakers) → attempts → record. Attempts run
-sequentially by default, or overlap (hedged or raced, in ``_race``). Each target's attempts
-go through tenacity: transient errors only, Retry-After or full-jitter waits, under the retry
-budget and the call's deadline. Every decision is a ``ModelAttempt``: skipped targets (circuit
-open, deadline passed, retry budget exhausted), cancelled losers, cache hits. The engine never
-names a provider. Streams (``_stream``) use the same bookkeeping.
+For one call (a :class:`Job`): plan the targets (recording the ones left out) → cache →
+admission (circuit breakers) → attempts → record. Attempts run sequentially, or overlap
+(hedged or raced, see ``overlap``). Each target's attempts go through tenacity: transient
+errors only, Retry-After or full-jitter waits, stopped by the attempt count, the call's
+deadline, the circuit and the retry budget. Every decision is a ``ModelAttempt``.
+
+A stream is the same job whose operation opens the stream and returns once its first content
+has arrived: time to first content is the attempt's timeout, and everything above (retries,
+breakers, budget, deadline, hedging, racing) applies unchanged. The winner comes back still
+open (:class:`~juggler._routing.record.InFlight`); the stream continuation reads on and
+settles it when the answer ends.
+
+An attempt ends in exactly one place, :meth:`Engine.settle` (or :meth:`Engine.cancel` for a
+cancellation, which must not await). The engine never names a provider.
 """
 
 from __future__ import annotations
@@ -14,14 +22,14 @@ import inspect
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 from tenacity import AsyncRetrying, RetryCallState
 
-from juggler._attempts import ModelAttempt
-from juggler._config import Settings
+from juggler._attempts import ModelAttempt, Outcome
 from juggler._exceptions import (
     AllProvidersFailedError,
     ProviderError,
@@ -30,20 +38,54 @@ from juggler._exceptions import (
     redact,
 )
 from juggler._policy.breaker import BreakerConfig, Breakers, Permit
-from juggler._policy.cache import ResponseCache
+from juggler._policy.cache import ResponseCache, cache_key
 from juggler._policy.health import HealthBoard
 from juggler._policy.retry import RetryBudget, retry_if_transient, wait_retry_after_or_jitter
-from juggler._routing.options import CallOptions, call_options
-from juggler._routing.record import DEADLINE, AttemptLog, Call, Routed, Skipped, cut_by_deadline
-from juggler._types import Target
+from juggler._routing.options import CallOptions
+from juggler._routing.overlap import Overlap, Raced, overlap
+from juggler._routing.plan import Choices, plan_call
+from juggler._routing.record import (
+    DEADLINE,
+    LOST,
+    AttemptLog,
+    Call,
+    Held,
+    InFlight,
+    Routed,
+    Skipped,
+    cut_by_deadline,
+)
+from juggler._types import Capability, Target
 from juggler.providers.base import BaseProvider
 
-# The records moved to ``_record``; they are re-exported because callers import them here.
-__all__ = ["DEADLINE", "AttemptLog", "Call", "Engine", "Routed", "Skipped"]
+if TYPE_CHECKING:
+    from juggler._config import Settings
+    from juggler._fleet import Fleet
+    from juggler.providers.types import ChatRequest
+
+__all__ = ["Engine", "Job"]
 
 R = TypeVar("R")
+Op = Callable[[BaseProvider, Target], Awaitable[R]]
 AttemptObserver = Callable[[Target, ModelAttempt], None]
 logger = logging.getLogger("juggler")
+
+
+@dataclass(frozen=True, slots=True)
+class Job(Generic[R]):
+    """One call as the engine sees it: what to run on each target, and how.
+
+    ``cache_fields`` is everything that changes the answer (None: never cached); ``request``
+    lets the planner check context windows; ``stream`` makes ``op`` a stream opener.
+    """
+
+    capability: Capability
+    op: Op[R]
+    options: CallOptions
+    cache_fields: Any = None
+    request: ChatRequest | None = None
+    choices: Choices = field(default_factory=Choices)
+    stream: bool = False
 
 
 class Engine:
@@ -55,7 +97,7 @@ class Engine:
 
     def __init__(
         self,
-        providers: Mapping[str, BaseProvider],
+        fleet: Fleet,
         settings: Settings,
         *,
         clock: Callable[[], float] = time.monotonic,
@@ -64,15 +106,18 @@ class Engine:
         wall: Callable[[], float] = time.time,
         on_open: Callable[[str], Awaitable[None]] | None = None,
         shared: Any = None,
+        tier_neighbours: bool = False,
     ) -> None:
         s = settings
-        self.providers = providers
+        self.fleet = fleet
+        self.providers = fleet.providers
         self.settings = settings
         self.clock = clock
         self.sleep = sleep
         self.rng = rng
         self.on_open = on_open
         self.shared = shared
+        self.tier_neighbours = tier_neighbours
         self.breakers = Breakers(
             BreakerConfig(
                 window=s.circuit_window,
@@ -93,17 +138,233 @@ class Engine:
         self.waits = wait_retry_after_or_jitter(s.retry_base_wait, s.retry_max_wait, rng)
         self.observers: list[AttemptObserver] = [lambda _t, a: self.health.observe(a)]
 
-    # ----- shared pieces, also used by the stream runner -----
+    # ----- one call -----
 
-    def retries_for(self, index: int, chain_length: int) -> int:
-        """Same-target retries: the last target left gets ``retries``, others
-        ``retries_per_target`` (0 by default: hand over at once, as a 429 should)."""
-        s = self.settings
-        return s.retries if index == chain_length - 1 else s.retries_per_target
+    async def run(self, job: Job[R], log: AttemptLog | None = None) -> Routed[R]:
+        """Answer ``job`` from the cache, or try its targets until one answers."""
+        log = log if log is not None else AttemptLog()
+        chain = self.plan(job, log)
+        key = None
+        if job.options.cache and job.cache_fields is not None:
+            key = cache_key(job.capability.value, chain, job.cache_fields)
+            hit = self.cache.get(key)
+            if hit is not None:
+                result, target = hit
+                fresh = AttemptLog()
+                self.note(fresh, target, "cache_hit", 0.0)
+                return Routed(result, target, fresh.attempts, 0.0, cached=True, cache_key=key)
+        call = self.start(job, log)
+        await self.sync_shared(chain)
+        lanes = self.admit(chain)
+        if job.options.concurrent and len(lanes) > 1:
+            raced: Raced[Held[R]] = await overlap(
+                len(lanes), lambda i, hedged: self._lane(call, lanes, i, job.op, hedged),
+                Overlap(job.options.parallel, lambda i: self.hedge_delay(call, lanes[i][0]),
+                        self.sleep, _final),
+            )  # fmt: skip
+            won, last_error = raced.winner, raced.last_error
+            for late in raced.late:
+                await self.discard(late)
+        else:
+            won, last_error = await self._sequential(call, lanes, job.op)
+        if won is None:
+            raise self.give_up(log, last_error) from last_error
+        if not job.stream:
+            await self.settle(won.attempt, at=won.attempt.answered_at)
+            if key is not None:
+                self.cache.put(key, won.result, won.target, job.options.cache_ttl)
+        latency = (self.clock() - call.started) * 1000.0
+        return Routed(won.result, won.target, log.attempts, latency, attempt=won.attempt,
+                      cache_key=key)  # fmt: skip
 
-    def backoff(self, error: BaseException | None, retry_number: int) -> float:
-        """Seconds before retry ``retry_number`` (1-based): Retry-After, capped, or full jitter."""
-        return self.waits.for_error(error, retry_number)
+    def plan(self, job: Job[Any], log: AttemptLog) -> list[Target]:
+        """The call's targets; those left out (context window, …) are recorded as skipped."""
+        configured = [] if job.choices.targets is not None else self.fleet.chain(job.capability)
+        plan = plan_call(
+            self.providers,
+            configured,
+            job.capability,
+            choices=job.choices,
+            request=job.request,
+            tier_neighbours=self.tier_neighbours,
+        )
+        for target, reason in plan.skipped:
+            self.note(log, target, "skipped", 0.0, note=reason)
+        return plan.targets
+
+    def start(self, job: Job[Any], log: AttemptLog | None = None) -> Call:
+        """Begin a call: its log, options, absolute deadline and per-attempt limit."""
+        options, s = job.options, self.settings
+        now = self.clock()
+        at = None if options.deadline is None else now + options.deadline
+        if job.stream:
+            limit = s.first_token_timeout
+        else:
+            limit = options.timeout if options.timeout is not None else s.timeout
+        return Call(log or AttemptLog(), options, now, at, limit, job.stream)
+
+    def remember(self, key: str | None, result: Any, target: Target, ttl: float) -> None:
+        """Store a complete answer (a finished stream) under the call's cache key."""
+        if key is not None:
+            self.cache.put(key, result, target, ttl)
+
+    async def _sequential(
+        self, call: Call, lanes: Sequence[tuple[Target, bool]], op: Op[R]
+    ) -> tuple[Held[R] | None, BaseException | None]:
+        last_error: BaseException | None = None
+        for index in range(len(lanes)):
+            try:
+                return await self._lane(call, lanes, index, op, False), None
+            except Skipped:
+                continue
+            except Exception as exc:
+                last_error = exc
+                if _final(exc):
+                    break
+        return None, last_error
+
+    async def _lane(
+        self,
+        call: Call,
+        lanes: Sequence[tuple[Target, bool]],
+        index: int,
+        op: Op[R],
+        hedged: bool,
+    ) -> Held[R]:
+        target, force = lanes[index]
+        retries = self.retries_for(call, index, len(lanes))
+        return await self.run_target(call, target, op, retries, force=force, hedged=hedged)
+
+    # ----- one target: first attempt and tenacity retries -----
+
+    async def run_target(
+        self,
+        call: Call,
+        target: Target,
+        op: Op[R],
+        retries: int,
+        *,
+        force: bool = False,
+        hedged: bool = False,
+    ) -> Held[R]:
+        """One target: the first attempt, then tenacity retries on transient errors while the
+        attempts, the deadline, the circuit and the retry budget allow."""
+        held = [self.permit(call, target, force=force)]
+        self.budget.request(self.clock())
+
+        def stop(state: RetryCallState) -> bool:
+            # tenacity computes the wait before asking stop, so the deadline check is exact
+            if state.attempt_number > retries:
+                return True
+            permit = self.may_retry(call, target, state.upcoming_sleep or 0.0)
+            if permit is None:
+                return True
+            held[0] = permit
+            return False
+
+        retrying = AsyncRetrying(
+            stop=stop,
+            retry=retry_if_transient(),
+            wait=self.waits,
+            sleep=lambda seconds: self.pause(seconds, held[0]),
+            reraise=True,
+        )
+        async for try_ in retrying:
+            with try_:
+                retry = try_.retry_state.attempt_number > 1
+                return await self.attempt(call, target, op, held[0], retry=retry, hedged=hedged)
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    async def attempt(
+        self,
+        call: Call,
+        target: Target,
+        op: Op[R],
+        permit: Permit,
+        *,
+        retry: bool = False,
+        hedged: bool = False,
+        timeout: float | None = None,
+    ) -> Held[R]:
+        """One request under the attempt limit and the call's deadline. A failure is settled
+        here; an answer comes back with its record still open (the caller settles it)."""
+        limit = call.attempt_timeout if timeout is None else timeout
+        left = call.left(self.clock())
+        deadline_first = left is not None and left < limit
+        if left is not None:
+            limit = max(0.0, min(limit, left))
+        flight = InFlight(call, target, permit, call.log.reserve(), self.clock(), retry, hedged)
+        try:
+            with anyio.fail_after(limit) as scope:
+                result = await op(self.providers[target.provider], target)
+        except anyio.get_cancelled_exc_class():
+            self.cancel(flight, LOST if call.options.concurrent else "cancelled")
+            raise
+        except Exception as exc:
+            error: BaseException = exc
+            if isinstance(exc, TimeoutError) and scope.cancel_called:
+                what = "no data before the first token" if call.stream else "no answer"
+                text = DEADLINE if deadline_first else f"{what} within {limit:.1f}s"
+                error = ProviderTimeoutError(text, provider=target.provider, model=target.model)
+            await self.settle(flight, error)
+            if error is exc:
+                raise
+            raise error from exc
+        flight.answered_at = self.clock()
+        return Held(result, target, flight)
+
+    # ----- the end of an attempt: written once -----
+
+    async def settle(
+        self, flight: InFlight, error: BaseException | None = None, *, at: float | None = None
+    ) -> ModelAttempt | None:
+        """Record an attempt that answered (``error`` None) or failed, and feed its breaker."""
+        if flight.settled:
+            return None
+        flight.settled = True
+        outcome: Outcome = "success" if error is None else "error"
+        record = self._record(flight, outcome, error, at=at)
+        await self.verdict(flight.permit, error)
+        return record
+
+    def cancel(self, flight: InFlight, note: str) -> ModelAttempt | None:
+        """Record a cancelled attempt and give back its permit (perhaps the half-open probe
+        slot): a cancellation says nothing about the provider. Never awaits, so it is safe in
+        a task that is being cancelled."""
+        if flight.settled:
+            return None
+        flight.settled = True
+        self.breakers.release(flight.permit)
+        return self._record(flight, "cancelled", None, note=note)
+
+    async def discard(self, held: Held[Any]) -> None:
+        """An answer that arrived in the same instant as the winner's: closed unread and
+        recorded ``discarded`` (its status kept, ``success=False``). The provider did answer,
+        so its breaker hears a success."""
+        closer = getattr(held.result, "aclose", None)
+        if closer is not None:
+            await closer()
+        flight = held.attempt
+        if not flight.settled:
+            flight.settled = True
+            note = "answered, but another attempt's answer was already taken"
+            self._record(flight, "discarded", None, note=note, at=flight.answered_at)
+            await self.verdict(flight.permit, None)
+
+    def _record(
+        self,
+        flight: InFlight,
+        outcome: Outcome,
+        error: BaseException | None,
+        *,
+        note: str | None = None,
+        at: float | None = None,
+    ) -> ModelAttempt:
+        elapsed = (at if at is not None else self.clock()) - flight.started
+        return self.note(
+            flight.call.log, flight.target, outcome, elapsed, error, note=note,
+            retry=flight.retry, hedged=flight.hedged, number=flight.number,
+        )  # fmt: skip
 
     def note(self, log: AttemptLog, target: Target, *args: Any, **kw: Any) -> ModelAttempt:
         """Record an attempt and tell the observers (health)."""
@@ -112,14 +373,27 @@ class Engine:
             observer(target, attempt)
         return attempt
 
-    def start(self, options: CallOptions | None = None, log: AttemptLog | None = None) -> Call:
-        """Begin a call: its log, options and absolute deadline."""
-        options = options or call_options(self.settings)
-        now = self.clock()
-        at = None if options.deadline is None else now + options.deadline
-        return Call(log or AttemptLog(), options, now, at)
+    # ----- admission -----
 
-    def admit(self, call: Call, chain: Sequence[Target]) -> list[tuple[Target, bool]]:
+    def retries_for(self, call: Call, index: int, chain_length: int) -> int:
+        """Same-target retries: the last target left gets ``retries``, others
+        ``retries_per_target`` (0 by default: hand over at once, as a 429 should)."""
+        s, options = self.settings, call.options
+        if index == chain_length - 1:
+            return options.retries if options.retries is not None else s.retries
+        return s.retries_per_target
+
+    def hedge_delay(self, call: Call, target: Target) -> float | None:
+        """Seconds to wait on ``target`` before hedging, or None when not hedging."""
+        options, s = call.options, self.settings
+        if options.hedge_after is not None:
+            return options.hedge_after
+        if options.hedge_p95:
+            p95 = self.health.p95_ms(target.provider, target.model, s.hedge_min_samples)
+            return (p95 if p95 is not None else s.hedge_default_ms) / 1000.0
+        return None
+
+    def admit(self, chain: Sequence[Target]) -> list[tuple[Target, bool]]:
         """Each target with ``force``: when every circuit is open, the target whose cool-down
         ends soonest is tried anyway rather than failing with no request at all."""
         now = self.clock()
@@ -163,6 +437,17 @@ class Engine:
             self.note(call.log, target, "skipped", 0.0, note=why, retry=True)
         return permit
 
+    async def pause(self, seconds: float, permit: Permit) -> None:
+        """Wait before a retry that holds ``permit``; if the wait is cancelled the retry never
+        goes out, so its permit (perhaps the half-open probe slot) is given back."""
+        try:
+            await self.sleep(seconds)
+        except BaseException:
+            self.breakers.release(permit)
+            raise
+
+    # ----- the breaker's side effects -----
+
     async def verdict(self, permit: Permit, error: BaseException | None) -> None:
         """Feed the breaker; when a circuit opens, share it and close the provider's idle
         connections (they would only slow the pools of healthy providers). An attempt the
@@ -198,21 +483,29 @@ class Engine:
             return None
         run = getattr(self.shared, action) if isinstance(action, str) else action
         try:
-            return await _maybe_await(run(*args))
+            value = run(*args)
+            return await value if inspect.isawaitable(value) else value
         except Exception as exc:
             logger.warning(
                 "juggler: could not %s: %s", what, redact(f"{type(exc).__name__}: {exc}")
             )
             return None
 
-    async def pause(self, seconds: float, permit: Permit) -> None:
-        """Wait before a retry that holds ``permit``; if the wait is cancelled the retry never
-        goes out, so its permit (perhaps the half-open probe slot) is given back."""
+    # ----- probes and the end of a call -----
+
+    async def probe(self, target: Target, op: Op[Any], timeout: float) -> bool:
+        """One request to ``target`` through its breaker even when open (a success closes
+        the circuit) and into the health figures. A timeout, not a deadline: a probe that
+        does not answer in time is the provider's failure and must reach the breaker."""
+        call = Call(AttemptLog(), CallOptions(), self.clock(), None, timeout)
+        permit = self.breakers.acquire((target.provider, target.model), self.clock(), force=True)
+        assert permit is not None  # forced
         try:
-            await self.sleep(seconds)
-        except BaseException:
-            self.breakers.release(permit)
-            raise
+            held = await self.attempt(call, target, op, permit)
+        except Exception:
+            return False
+        await self.settle(held.attempt)
+        return True
 
     @staticmethod
     def give_up(log: AttemptLog, error: BaseException | None) -> AllProvidersFailedError:
@@ -225,147 +518,7 @@ class Engine:
             )
         return AllProvidersFailedError(log.attempts)
 
-    # ----- non-streamed calls -----
 
-    async def run(
-        self,
-        chain: Sequence[Target],
-        op: Callable[[BaseProvider, Target], Awaitable[R]],
-        *,
-        log: AttemptLog | None = None,
-        options: CallOptions | None = None,
-        cache_key: str | None = None,
-    ) -> Routed[R]:
-        """Answer from the cache, or try ``op`` on the targets until one succeeds."""
-        options = options or call_options(self.settings)
-        if cache_key is not None and options.cache:
-            hit = self.cache.get(cache_key)
-            if hit is not None:
-                result, target = hit
-                fresh = AttemptLog()
-                self.note(fresh, target, "cache_hit", 0.0)
-                return Routed(result, target, fresh.attempts, 0.0, cached=True)
-        call = self.start(options, log)
-        await self.sync_shared(chain)
-        lanes = self.admit(call, chain)
-        if options.concurrent and len(lanes) > 1:
-            from juggler._routing.overlap import (
-                race,
-            )  # the concurrent strategies live in their own module
-
-            result, target = await race(self, call, lanes, op)
-        else:
-            result, target = await self._sequential(call, lanes, op)
-        if cache_key is not None and options.cache:
-            self.cache.put(cache_key, result, target, options.cache_ttl)
-        latency = (self.clock() - call.started) * 1000.0
-        return Routed(result, target, call.log.attempts, latency)
-
-    async def _sequential(
-        self,
-        call: Call,
-        lanes: Sequence[tuple[Target, bool]],
-        op: Callable[[BaseProvider, Target], Awaitable[R]],
-    ) -> tuple[R, Target]:
-        last_error: BaseException | None = None
-        for index, (target, force) in enumerate(lanes):
-            retries = self.retries_for(index, len(lanes))
-            try:
-                return await self.run_target(call, target, op, retries, force=force), target
-            except Skipped:
-                continue
-            except Exception as exc:
-                last_error = exc
-                if isinstance(exc, ProviderError) and not exc.fallback:
-                    break
-        raise self.give_up(call.log, last_error) from last_error
-
-    async def run_target(
-        self,
-        call: Call,
-        target: Target,
-        op: Callable[[BaseProvider, Target], Awaitable[R]],
-        retries: int,
-        *,
-        force: bool = False,
-        hedged: bool = False,
-    ) -> R:
-        """One target: the first attempt, then tenacity retries on transient errors while the
-        attempts, the deadline, the circuit and the retry budget allow."""
-        provider = self.providers[target.provider]
-        held = [self.permit(call, target, force=force)]
-        self.budget.request(self.clock())
-
-        def stop(state: RetryCallState) -> bool:
-            # tenacity computes the wait before asking stop, so the deadline check is exact
-            if state.attempt_number > retries:
-                return True
-            permit = self.may_retry(call, target, state.upcoming_sleep or 0.0)
-            if permit is None:
-                return True
-            held[0] = permit
-            return False
-
-        retrying = AsyncRetrying(
-            stop=stop,
-            retry=retry_if_transient(),
-            wait=self.waits,
-            sleep=lambda seconds: self.pause(seconds, held[0]),
-            reraise=True,
-        )
-        async for try_ in retrying:
-            with try_:
-                retry = try_.retry_state.attempt_number > 1
-                return await self.attempt(call, target, provider, op, held[0], retry, hedged)
-        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
-
-    async def attempt(
-        self,
-        call: Call,
-        target: Target,
-        provider: BaseProvider,
-        op: Callable[[BaseProvider, Target], Awaitable[R]],
-        permit: Permit,
-        retry: bool,
-        hedged: bool,
-        *,
-        timeout: float | None = None,
-    ) -> R:
-        """One request under the attempt timeout (``settings.timeout`` unless given) and the
-        call's deadline, recorded and fed to the breaker."""
-        limit = self.settings.timeout if timeout is None else timeout
-        left = call.left(self.clock())
-        deadline_first = left is not None and left < limit
-        if left is not None:
-            limit = max(0.0, min(limit, left))
-        number = call.log.reserve()
-        t0 = self.clock()
-        kw: dict[str, Any] = {"retry": retry, "hedged": hedged, "number": number}
-        error: BaseException | None = None
-        try:
-            with anyio.fail_after(limit) as scope:
-                result = await op(provider, target)
-        except anyio.get_cancelled_exc_class():
-            self.breakers.release(permit)
-            concurrent = call.options.concurrent
-            note = "cancelled: another attempt answered first" if concurrent else "cancelled"
-            self.note(call.log, target, "cancelled", self.clock() - t0, note=note, **kw)
-            raise
-        except Exception as exc:
-            error = exc
-            if isinstance(exc, TimeoutError) and scope.cancel_called:
-                text = DEADLINE if deadline_first else f"no answer within {limit:.1f}s"
-                error = ProviderTimeoutError(text, provider=target.provider, model=target.model)
-            self.note(call.log, target, "error", self.clock() - t0, error, **kw)
-            await self.verdict(permit, error)
-            if error is exc:
-                raise
-            raise error from exc
-        self.note(call.log, target, "success", self.clock() - t0, **kw)
-        await self.verdict(permit, None)
-        return result
-
-
-async def _maybe_await(value: Any) -> Any:
-    """Shared-state backends may be sync or async clients."""
-    return await value if inspect.isawaitable(value) else value
+def _final(error: BaseException) -> bool:
+    """A refusal every target would repeat (a 400 about the request itself) ends the call."""
+    return isinstance(error, ProviderError) and not error.fallback

@@ -22,6 +22,8 @@ ROUTING_OPTIONS = frozenset(
         "hedge_after_ms",
         "cache_enabled",
         "cache_ttl_seconds",
+        "timeout",
+        "retries",
     }
 )
 
@@ -37,6 +39,8 @@ class CallOptions:
         hedge_p95: hedge after the current target's observed p95 latency.
         cache: look up and store this call in the response cache.
         cache_ttl: lifetime of the stored answer.
+        timeout: this call's limit per attempt (None: the Juggler's ``timeout``).
+        retries: this call's same-target retries on the last target (None: the Juggler's).
     """
 
     deadline: float | None = None
@@ -45,6 +49,8 @@ class CallOptions:
     hedge_p95: bool = False
     cache: bool = False
     cache_ttl: float = 300.0
+    timeout: float | None = None
+    retries: int | None = None
 
     @property
     def concurrent(self) -> bool:
@@ -92,7 +98,19 @@ def call_options(settings: Settings, given: Mapping[str, Any] | None = None) -> 
     ttl = pick("cache_ttl_seconds")
     if not isinstance(ttl, int | float) or ttl <= 0:
         raise InvalidRequestError(f"cache_ttl_seconds must be positive, got {ttl!r}")
+    timeout = given.get("timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
+    ):
+        raise InvalidRequestError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    retries = given.get("retries")
+    if retries is not None and (
+        isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10
+    ):
+        raise InvalidRequestError(f"retries must be an int from 0 to 10, got {retries!r}")
     return CallOptions(
+        timeout=float(timeout) if timeout is not None else None,
+        retries=retries,
         deadline=float(deadline) if deadline is not None else None,
         parallel=parallel,
         hedge_after=after_ms / 1000.0 if after_ms is not None else None,

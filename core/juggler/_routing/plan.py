@@ -20,7 +20,28 @@ if TYPE_CHECKING:
     from juggler.providers.base import BaseProvider
     from juggler.providers.types import ChatRequest
 
-__all__ = ["Plan", "estimate_tokens", "plan_call", "plan_chain", "resolve_target", "space_of"]
+__all__ = [
+    "Choices",
+    "Plan",
+    "estimate_tokens",
+    "plan_call",
+    "plan_chain",
+    "resolve_target",
+    "space_of",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """A call's own say in its targets: ``targets`` replaces the configured chain, ``model``
+    (a framework's per-call model, ``"provider/model"``) goes first, ``tier`` filters, and
+    ``preferred_provider`` / ``preferred_model`` move to the front."""
+
+    targets: Sequence[str | Target] | None = None
+    model: str | None = None
+    tier: int | None = None
+    preferred_provider: str | None = None
+    preferred_model: str | None = None
 
 
 @dataclass(slots=True)
@@ -146,28 +167,26 @@ def plan_call(
     configured: Sequence[Target],
     capability: Capability,
     *,
-    targets: Sequence[str | Target] | None = None,
-    model: str | None = None,
-    tier: int | None = None,
+    choices: Choices | None = None,
     tier_neighbours: bool = False,
-    preferred_provider: str | None = None,
-    preferred_model: str | None = None,
     request: ChatRequest | None = None,
 ) -> Plan:
     """One call's plan: per-call ``targets`` (or the configured chain), a framework's
     per-call ``model=`` (a target string, moved to the front), then :func:`plan_chain`."""
+    c = choices or Choices()
     chain = (
-        [known_target(providers, Target.parse(t), capability) for t in targets]
-        if targets is not None
+        [known_target(providers, Target.parse(t), capability) for t in c.targets]
+        if c.targets is not None
         else list(configured)
     )
-    if model is not None:
-        front = known_target(providers, Target.parse(model), capability)
+    preferred_provider, preferred_model = c.preferred_provider, c.preferred_model
+    if c.model is not None:
+        front = known_target(providers, Target.parse(c.model), capability)
         preferred_provider, preferred_model = front.provider, front.model
         chain = [front, *[t for t in chain if t != front]]
     plan = plan_chain(
         chain,
-        tier=tier,
+        tier=c.tier,
         tier_neighbours=tier_neighbours,
         preferred_provider=str(preferred_provider) if preferred_provider else None,
         preferred_model=preferred_model,

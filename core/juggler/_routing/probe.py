@@ -1,5 +1,5 @@
-"""Health: the status report, active probes of every provider, background probing, and the
-Juggler's health methods (:class:`HealthMethods`).
+"""Health: the status report, active probes of every provider, and background probing
+(:class:`Health`, which the Juggler's health methods delegate to).
 
 ``health_status`` joins the breakers' state with the health figures, per provider and model.
 ``health_check`` sends each configured provider one minimal request (a one-token chat; an
@@ -15,12 +15,11 @@ import asyncio
 import struct
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 
 from juggler._routing.engine import Engine
-from juggler._routing.options import CallOptions
 from juggler._types import Capability, Target
 from juggler.providers.base import BaseProvider
 from juggler.providers.types import (
@@ -31,14 +30,9 @@ from juggler.providers.types import (
     TranscribeRequest,
 )
 
-if TYPE_CHECKING:
-    from juggler._config import Settings
-    from juggler._fleet import Fleet
-    from juggler._sync import LoopThread
-
 __all__ = [
     "PROBE_TIMEOUT",
-    "HealthMethods",
+    "Health",
     "health_check",
     "health_status",
     "probe",
@@ -116,19 +110,8 @@ def probe_target(
 async def probe(engine: Engine, target: Target, capability: Capability) -> bool:
     """One minimal request to ``target``, through its breaker (a success closes an open
     circuit) and into the health figures. True when it answered."""
-    provider = engine.providers[target.provider]
-    call = engine.start(CallOptions())
-    permit = engine.breakers.acquire((target.provider, target.model), engine.clock(), force=True)
-    assert permit is not None  # forced
-    # A timeout, not a deadline: a probe that does not answer in time is the provider's
-    # failure and must reach the breaker (a deadline cut would be released as no verdict).
     limit = min(engine.settings.timeout, PROBE_TIMEOUT)
-    op = _probe_op(capability)
-    try:
-        await engine.attempt(call, target, provider, op, permit, False, False, timeout=limit)
-    except Exception:
-        return False
-    return True
+    return await engine.probe(target, _probe_op(capability), limit)
 
 
 async def health_check(
@@ -161,42 +144,38 @@ async def probe_open_circuits(
                 await probe(engine, target, capability_of[key])
 
 
-class HealthMethods:
-    """The Juggler's health methods: its status report, its probes and its background probe
-    (one task per event loop, started by the first call when ``background_probe_interval``
-    is set)."""
+class Health:
+    """A Juggler's health: its status report, its probes and its background probe (one task
+    per event loop, started by the first call when ``background_probe_interval`` is set)."""
 
-    engine: Engine
-    settings: Settings
-    _fleet: Fleet
-    _loop: LoopThread
-    _probers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]]
+    def __init__(self, engine: Engine, chains: Mapping[Capability, Sequence[Target]]) -> None:
+        self.engine = engine
+        self.chains = chains
+        self._probers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def get_health_status(self) -> dict[str, dict[str, dict[str, Any]]]:
-        """Per provider and model: circuit_state (closed / open / half_open), success_rate,
-        p50_ms, p95_ms, requests, failures, last_error, last_success_at (epoch seconds)."""
-        return health_status(self.engine, self._fleet.chains)
+    def status(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """See :meth:`juggler.Juggler.get_health_status`."""
+        return health_status(self.engine, self.chains)
 
-    async def ahealth_check(self) -> dict[str, bool]:
-        """Probe every configured provider with one minimal request: ``{provider: answered}``.
-        A successful probe closes that target's open circuit."""
-        return await health_check(self.engine, self._fleet.chains)
+    async def check(self) -> dict[str, bool]:
+        """See :meth:`juggler.Juggler.ahealth_check`."""
+        return await health_check(self.engine, self.chains)
 
-    def health_check(self) -> dict[str, bool]:
-        """Sync :meth:`ahealth_check`."""
-        return self._loop.run(self.ahealth_check())
-
-    def _start_background_probe(self) -> None:
-        interval = self.settings.background_probe_interval
+    def start_background_probe(self) -> None:
+        """Start this loop's background prober, once, when an interval is configured."""
+        interval = self.engine.settings.background_probe_interval
         if interval is None:
             return
         loop = asyncio.get_running_loop()
         task = self._probers.get(loop)
         if task is None or task.done():
-            coro = probe_open_circuits(self.engine, self._fleet.chains, interval)
+            coro = probe_open_circuits(self.engine, self.chains, interval)
             self._probers[loop] = loop.create_task(coro)
 
-    def _stop_background_probe(self) -> None:
+    def stop_background_probe(self) -> None:
+        """Stop this loop's background prober."""
         task = self._probers.pop(asyncio.get_running_loop(), None)
         if task is not None:
             task.cancel()

@@ -1,8 +1,9 @@
 """The records of one call: its attempt log (every ``ModelAttempt``, numbered in start
-order), its options and deadline while it runs, and the routed answer when it succeeds.
+order), the call itself while it runs (options, deadline, attempt timeout), each attempt in
+flight, and the routed answer when it succeeds.
 
-Kept apart from the engine so the engine is only the decisions; the stream runner, the race
-strategies and the façade share these records.
+Kept apart from the engine so the engine holds only the decisions; the overlap driver, the
+stream continuation and the façade share these records.
 """
 
 from __future__ import annotations
@@ -13,13 +14,25 @@ from typing import Generic, TypeVar
 
 from juggler._attempts import ModelAttempt, Outcome
 from juggler._exceptions import ProviderError, ProviderTimeoutError, redact
+from juggler._policy.breaker import Permit
 from juggler._routing.options import CallOptions
 from juggler._types import Target
 
-__all__ = ["DEADLINE", "AttemptLog", "Call", "Routed", "Skipped", "cut_by_deadline"]
+__all__ = [
+    "DEADLINE",
+    "LOST",
+    "AttemptLog",
+    "Call",
+    "Held",
+    "InFlight",
+    "Routed",
+    "Skipped",
+    "cut_by_deadline",
+]
 
 R = TypeVar("R")
 DEADLINE = "call deadline exceeded"
+LOST = "cancelled: another attempt answered first"
 
 
 def cut_by_deadline(error: BaseException | None) -> bool:
@@ -51,10 +64,11 @@ class AttemptLog:
         hedged: bool = False,
         note: str | None = None,
         number: int | None = None,
+        status_code: int | None = None,
     ) -> ModelAttempt:
         """Add one attempt (in start order) and return it."""
-        status = getattr(error, "status_code", None)
-        if outcome == "success":
+        status = status_code or getattr(error, "status_code", None)
+        if outcome in ("success", "discarded"):
             status = status or 200
         message = note
         if error is not None and message is None:
@@ -80,28 +94,62 @@ class AttemptLog:
 
 
 @dataclass(slots=True)
+class Call:
+    """One call in flight: its attempt log, options, absolute deadline, and the limit of one
+    attempt (the request timeout, or for a stream the time to its first content)."""
+
+    log: AttemptLog
+    options: CallOptions
+    started: float
+    deadline_at: float | None
+    attempt_timeout: float
+    stream: bool = False
+
+    def left(self, now: float) -> float | None:
+        """Seconds before the deadline (None: no deadline)."""
+        return None if self.deadline_at is None else self.deadline_at - now
+
+
+@dataclass(slots=True)
+class InFlight:
+    """One attempt that has been sent and not yet recorded. It holds the breaker permit until
+    the engine settles it (success, error, cancelled or discarded), exactly once."""
+
+    call: Call
+    target: Target
+    permit: Permit
+    number: int
+    started: float
+    retry: bool = False
+    hedged: bool = False
+    answered_at: float | None = None
+    settled: bool = False
+
+
+@dataclass(slots=True)
+class Held(Generic[R]):
+    """An attempt's result together with its still-open record (see :class:`InFlight`)."""
+
+    result: R
+    target: Target
+    attempt: InFlight
+
+
+@dataclass(slots=True)
 class Routed(Generic[R]):
-    """A successful call: the provider's result, who gave it, and every attempt."""
+    """A successful call: the provider's result, who gave it, and every attempt.
+
+    For a stream, ``result`` is the opened stream and ``attempt`` its open record: the
+    stream continuation settles it when the answer ends.
+    """
 
     result: R
     target: Target
     attempts: list[ModelAttempt]
     latency_ms: float
     cached: bool = False
-
-
-@dataclass(slots=True)
-class Call:
-    """One call in flight: its attempt log, options and absolute deadline."""
-
-    log: AttemptLog
-    options: CallOptions
-    started: float
-    deadline_at: float | None
-
-    def left(self, now: float) -> float | None:
-        """Seconds before the deadline (None: no deadline)."""
-        return None if self.deadline_at is None else self.deadline_at - now
+    attempt: InFlight | None = None
+    cache_key: str | None = None
 
 
 class Skipped(Exception):

@@ -1,55 +1,56 @@
-"""Streamed chat with fallback, and the stream objects callers iterate.
+"""Streamed chat: the opener the engine runs as an attempt, and the stream callers iterate.
 
-Before the first content arrives, a failing target is recorded and the next one is tried,
-invisibly to the caller. After content has reached the caller, a failure raises
-``StreamInterruptedError`` with the partial text: a stream is never silently truncated.
-The first content must arrive within ``first_token_timeout`` (and before the call's
-``deadline``) and no gap between chunks may exceed ``stream_idle_timeout``; both count as
-failures. Once content flows the deadline no longer applies: cutting an answer that is
-arriving would only waste it. Circuit breakers, the retry budget and same-target retries
-work as for other calls. ``parallel_attempts`` and hedging race streams only until the
-first content: the first stream to deliver wins, the others are closed and recorded
-``cancelled`` (no same-target retries inside a race). A complete stream is cached when
-caching is on; a hit replays the whole answer as one chunk. A partial stream never is.
+The engine treats a stream like any call whose answer is "the stream, opened up to its first
+content" (:func:`opener`): before the first content a failing target is recorded and the
+next one is tried, invisibly, with the same retries, breakers, budget, deadline, hedging and
+racing as a plain call. :class:`AsyncChatStream` then only continues the winner: it applies
+the idle timeout (no gap between chunks may exceed ``stream_idle_timeout``), and it settles
+the winner's attempt when the answer ends. After content has reached the caller, a failure
+raises ``StreamInterruptedError`` with the partial text: a stream is never silently
+truncated. Once content flows the deadline no longer applies: cutting an answer that is
+arriving would only waste it.
+
+Chunks: every chunk with text or tool-call data is passed on as it comes; the parts that
+carry only a finish reason or usage are merged into one final chunk, so a caller never sees
+an empty chunk but that one. A complete stream is cached when caching is on; a hit replays
+the whole answer as one chunk. A partial stream never is.
+
+The stream is a plain object with ``__anext__``, not an async generator: a stream dropped
+without ``aclose()`` then leaves only the provider's generator for the event loop to finalise,
+never two nested ones racing each other.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
-from typing import Any
+import math
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from juggler._attempts import ModelAttempt
-from juggler._exceptions import InvalidResponseError, ProviderError, StreamInterruptedError
-from juggler._policy.breaker import Permit
-from juggler._policy.retry import is_transient
-from juggler._routing.engine import Engine
-from juggler._routing.options import CallOptions, call_options
-from juggler._routing.overlap import (
-    Opened,
-    close_quietly,
-    first_token_limit,
-    next_delta,
-    race_first_token,
-)
-from juggler._routing.record import DEADLINE, AttemptLog, Call, Skipped
+from juggler._exceptions import InvalidResponseError, ProviderTimeoutError, StreamInterruptedError
+from juggler._routing.record import AttemptLog, InFlight
 from juggler._types import Target, ToolCall, Usage
 from juggler.providers.base import BaseProvider
-from juggler.providers.types import ChatDelta, ChatResult, ToolCallDelta
+from juggler.providers.types import ChatDelta, ChatRequest, ChatResult, ToolCallDelta
 
-__all__ = ["AsyncChatStream", "ChatStream", "StreamChunk"]
+if TYPE_CHECKING:
+    from juggler._routing.engine import Engine, Job
 
-StreamOp = Callable[[BaseProvider, Target], AsyncIterator[ChatDelta]]
+__all__ = ["AsyncChatStream", "Opened", "StreamChunk", "opener"]
 
 
 class StreamChunk(str):
     """One text delta (a ``str``), with the provider and model that produced it.
 
     ``tool_calls`` holds raw tool-call fragments; ``finish_reason`` and ``usage`` are set on
-    the chunk that carried them.
+    the final chunk that carries them.
     """
 
     provider: str
@@ -75,6 +76,47 @@ def _rebuild_chunk(text: str, state: dict[str, Any]) -> StreamChunk:
     chunk = str.__new__(StreamChunk, text)
     chunk.__dict__.update(state)
     return chunk
+
+
+@dataclass(slots=True)
+class Opened:
+    """A provider stream read up to its first content: ``pending`` holds the deltas read so
+    far (the last one has content, unless the stream already ended: ``exhausted``)."""
+
+    iterator: AsyncIterator[ChatDelta]
+    pending: deque[ChatDelta] = field(default_factory=deque)
+    exhausted: bool = False
+
+    async def aclose(self) -> None:
+        """Close the provider stream (and its connection), even from a cancelled task."""
+        closer = getattr(self.iterator, "aclose", None)
+        if closer is not None:
+            # The attempt already failed, lost or ended; closing is best effort.
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await closer()
+
+
+def opener(request: ChatRequest) -> Callable[[BaseProvider, Target], Any]:
+    """The engine's operation for a stream: open it and read until the first content. The
+    engine's attempt timeout (``first_token_timeout``) bounds the whole wait."""
+
+    async def open_stream(provider: BaseProvider, target: Target) -> Opened:
+        opened = Opened(provider.stream_chat(target.model, request).__aiter__())
+        try:
+            while True:
+                try:
+                    delta = await opened.iterator.__anext__()
+                except StopAsyncIteration:
+                    opened.exhausted = True
+                    return opened
+                opened.pending.append(delta)
+                if delta.text or delta.tool_calls:
+                    return opened
+        except BaseException:
+            await opened.aclose()
+            raise
+
+    return open_stream
 
 
 class _ToolCallAssembler:
@@ -108,23 +150,18 @@ class AsyncChatStream:
     ``models_used``, ``usage``, ``finish_reason``, ``text``, ``tool_calls``, ``provider``,
     ``model`` and ``cached``."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        chain: Sequence[Target],
-        op: StreamOp,
-        log: AttemptLog | None = None,
-        *,
-        options: CallOptions | None = None,
-        cache_key: str | None = None,
-    ) -> None:
+    def __init__(self, engine: Engine, job: Job[Opened], log: AttemptLog | None = None) -> None:
         self._engine = engine
-        self._chain = list(chain)
-        self._op = op
-        self._log = log or AttemptLog()
-        self._options = options or call_options(engine.settings)
-        self._cache_key = cache_key
-        self._iterator: AsyncIterator[StreamChunk] | None = None
+        self._job = job
+        self._log = log if log is not None else AttemptLog()
+        self._out: deque[StreamChunk] = deque()
+        self._opened: Opened | None = None
+        self._flight: InFlight | None = None
+        self._target: Target | None = None
+        self._cache_key: str | None = None
+        self._tail: ChatDelta | None = None  # finish reason / usage, merged into one chunk
+        self._tools = _ToolCallAssembler()
+        self._started = False
         self.text = ""
         self.usage: Usage | None = None
         self.finish_reason: str | None = None
@@ -143,14 +180,20 @@ class AsyncChatStream:
         return self
 
     async def __anext__(self) -> StreamChunk:
-        if self._iterator is None:
-            self._iterator = self._run()
-        return await self._iterator.__anext__()
+        if not self._started:
+            self._started = True
+            await self._open()
+        while not self._out:
+            if self.done:
+                raise StopAsyncIteration
+            await self._pump()
+        return self._out.popleft()
 
     async def aclose(self) -> None:
         """Stop early; the connection is closed and the attempt recorded as cancelled."""
-        if self._iterator is not None:
-            await self._iterator.aclose()  # type: ignore[attr-defined]
+        self._stop("stream closed by the caller")
+        if self._opened is not None:
+            await self._opened.aclose()
 
     async def __aenter__(self) -> AsyncChatStream:
         return self
@@ -158,79 +201,89 @@ class AsyncChatStream:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def _run(self) -> AsyncIterator[StreamChunk]:
-        engine = self._engine
-        if self._cache_key is not None:
-            hit = engine.cache.get(self._cache_key)
-            if hit is not None:
-                yield self._replay(*hit)
-                return
-        call = engine.start(self._options, self._log)
-        await engine.sync_shared(self._chain)
-        lanes = engine.admit(call, self._chain)
-        if self._options.concurrent and len(lanes) > 1:
-            opened, last_error = await race_first_token(engine, call, lanes, self._op)
-            if opened is not None:
-                attempt = self._attempt(call, opened.target, opened.permit, opened=opened)
-                try:
-                    async for chunk in attempt:
-                        yield chunk
-                    return
-                except _Failed as failed:
-                    last_error = failed.error
-                finally:
-                    await attempt.aclose()  # type: ignore[attr-defined]
-        else:
-            # aclosing: an early stop must reach the attempt (and its connection) now.
-            async with contextlib.aclosing(self._sequential(call, lanes)) as chunks:
-                async for chunk in chunks:
-                    yield chunk
-            if self.done:
-                return
-            last_error = self._last_error
+    # ----- the winner, continued -----
+
+    async def _open(self) -> None:
+        try:
+            routed = await self._engine.run(self._job, self._log)
+        except BaseException:
+            self.done = True
+            raise
+        self._cache_key = routed.cache_key
+        if routed.cached:  # the cache holds the complete answer, not a stream
+            cached: Any = routed.result
+            self._replay(cached, routed.target, routed.attempts)
+            return
+        self._opened, self._flight, self._target = routed.result, routed.attempt, routed.target
+        self.provider = routed.target.provider
+
+    async def _pump(self) -> None:
+        """Read one delta of the winner and turn it into what the caller sees."""
+        opened, target = self._opened, self._target
+        assert opened is not None and target is not None
+        try:
+            if opened.pending:
+                delta: ChatDelta | None = opened.pending.popleft()
+            elif opened.exhausted:
+                delta = None
+            else:
+                delta = await _next(opened.iterator, self._engine.settings.stream_idle_timeout,
+                                    target)  # fmt: skip
+            if delta is None:
+                self.tool_calls = self._tools.calls()
+        except anyio.get_cancelled_exc_class():
+            self._stop("cancelled")
+            await opened.aclose()
+            raise
+        except Exception as exc:
+            await opened.aclose()
+            self.done = True
+            assert self._flight is not None
+            await self._engine.settle(self._flight, exc)
+            raise StreamInterruptedError(self.text, self._log.attempts) from exc
+        if delta is None:
+            await self._finish(target)
+            return
+        for fragment in delta.tool_calls:
+            self._tools.add(fragment)
+        if delta.text or delta.tool_calls:
+            if self.model is None:
+                self.model = delta.model or target.model
+            self.text += delta.text
+            self.usage = delta.usage or self.usage
+            self.finish_reason = delta.finish_reason or self.finish_reason
+            self._out.append(StreamChunk(delta, target))
+        elif delta.finish_reason or delta.usage:
+            tail = self._tail or ChatDelta(model=delta.model)
+            tail.finish_reason = delta.finish_reason or tail.finish_reason
+            tail.usage = delta.usage or tail.usage
+            tail.model = tail.model or delta.model
+            self._tail = tail
+
+    async def _finish(self, target: Target) -> None:
         self.done = True
-        raise engine.give_up(self._log, last_error) from last_error
+        tail = self._tail
+        if tail is not None:
+            self.usage = tail.usage or self.usage
+            self.finish_reason = tail.finish_reason or self.finish_reason
+            self._out.append(StreamChunk(tail, target))
+        self.model = self.model or (tail.model if tail else None) or target.model
+        assert self._flight is not None
+        await self._engine.settle(self._flight)
+        result = ChatResult(
+            self.text, self.model, self.tool_calls, self.usage or Usage(), self.finish_reason
+        )
+        self._engine.remember(self._cache_key, result, target, self._job.options.cache_ttl)
 
-    async def _sequential(
-        self, call: Call, lanes: Sequence[tuple[Target, bool]]
-    ) -> AsyncGenerator[StreamChunk, None]:
-        engine = self._engine
-        self._last_error: BaseException | None = None
-        for index, (target, force) in enumerate(lanes):
-            retries = engine.retries_for(index, len(lanes))
-            try:
-                permit: Permit | None = engine.permit(call, target, force=force)
-            except Skipped:
-                continue
-            engine.budget.request(engine.clock())
-            for number in range(retries + 1):
-                if number > 0:
-                    wait = engine.backoff(self._last_error, number)
-                    permit = engine.may_retry(call, target, wait)
-                    if permit is None:
-                        break
-                    await engine.pause(wait, permit)
-                assert permit is not None
-                attempt = self._attempt(call, target, permit, retry=number > 0)
-                try:
-                    async for chunk in attempt:
-                        yield chunk
-                    return
-                except _Failed as failed:
-                    self._last_error = failed.error
-                    if not is_transient(failed.error):
-                        break
-                finally:
-                    # Closing the attempt closes its connection when the caller stops early.
-                    await attempt.aclose()  # type: ignore[attr-defined]
-            error = self._last_error
-            if isinstance(error, ProviderError) and not error.fallback:
-                break
+    def _stop(self, note: str) -> None:
+        """The caller stopped reading (or its task was cancelled) before the end."""
+        if not self.done and self._flight is not None:
+            self._engine.cancel(self._flight, note)
+        self.done = True
 
-    def _replay(self, result: ChatResult, target: Target) -> StreamChunk:
+    def _replay(self, result: ChatResult, target: Target, attempts: list[ModelAttempt]) -> None:
         """A cache hit: the whole answer as one chunk, and one ``cache_hit`` attempt."""
-        self._log = AttemptLog()
-        self._engine.note(self._log, target, "cache_hit", 0.0)
+        self._log = AttemptLog(list(attempts))
         self.text, self.usage, self.finish_reason = (
             result.content,
             result.usage,
@@ -244,135 +297,23 @@ class AsyncChatStream:
             for i, c in enumerate(result.tool_calls)
         ]
         delta = ChatDelta(result.content, fragments, result.usage, result.finish_reason, self.model)
-        return StreamChunk(delta, target)
-
-    async def _attempt(
-        self,
-        call: Call,
-        target: Target,
-        permit: Permit,
-        *,
-        retry: bool = False,
-        opened: Opened | None = None,
-    ) -> AsyncIterator[StreamChunk]:
-        engine, settings = self._engine, self._engine.settings
-        if opened is not None:
-            iterator, pending = opened.iterator, list(opened.pending)
-            t0, number, hedged = opened.started, opened.number, opened.hedged
-        else:
-            provider = engine.providers[target.provider]
-            iterator, pending = self._op(provider, target).__aiter__(), []
-            t0, number, hedged = engine.clock(), call.log.reserve(), False
-        kw: dict[str, Any] = {"retry": retry, "hedged": hedged, "number": number}
-        delivered = False
-        # Chunks with no content (usage, a finish reason) wait for the first content: if the
-        # attempt fails before any, the caller never sees a chunk from a target that failed.
-        held: list[ChatDelta] = []
-        tools = _ToolCallAssembler()
-        try:
-            while True:
-                if pending:
-                    delta: ChatDelta | None = pending.pop(0)
-                elif delivered:
-                    limit = settings.stream_idle_timeout
-                    delta = await next_delta(iterator, limit, "between chunks", target)
-                else:
-                    limit, cut = first_token_limit(engine, call)
-                    what = DEADLINE if cut else "before the first token"
-                    delta = await next_delta(iterator, limit, what, target)
-                if delta is None:
-                    break
-                for fragment in delta.tool_calls:
-                    tools.add(fragment)
-                if delta.text or delta.tool_calls:
-                    if not delivered:
-                        self.provider, self.model = target.provider, delta.model or target.model
-                    delivered = True
-                    for early in held:
-                        yield self._chunk(early, target)
-                    held.clear()
-                    yield self._chunk(delta, target)
-                elif delta.finish_reason or delta.usage:
-                    if delivered:
-                        yield self._chunk(delta, target)
-                    else:
-                        held.append(delta)
-            self.tool_calls = tools.calls()
-        except (GeneratorExit, anyio.get_cancelled_exc_class()) as stop:
-            # The caller stopped reading, or its task was cancelled: close the connection,
-            # give back the permit (perhaps the half-open probe slot) and record the attempt.
-            await close_quietly(iterator)
-            engine.breakers.release(permit)
-            note = "stream closed by the caller" if isinstance(stop, GeneratorExit) else "cancelled"
-            engine.note(self._log, target, "cancelled", engine.clock() - t0, note=note, **kw)
-            raise
-        except Exception as exc:
-            await close_quietly(iterator)
-            engine.note(self._log, target, "error", engine.clock() - t0, exc, **kw)
-            await engine.verdict(permit, exc)
-            if delivered:
-                self.done = True
-                raise StreamInterruptedError(self.text, self._log.attempts) from exc
-            raise _Failed(exc) from exc
-        if held:  # a successful stream without content (say, an empty answer)
-            self.provider, self.model = target.provider, held[0].model or target.model
-            for early in held:
-                yield self._chunk(early, target)
-        self.done = True
-        engine.note(self._log, target, "success", engine.clock() - t0, **kw)
-        await engine.verdict(permit, None)
-        if self._cache_key is not None:
-            result = ChatResult(
-                self.text, self.model or target.model, self.tool_calls,
-                self.usage or Usage(), self.finish_reason,
-            )  # fmt: skip
-            engine.cache.put(self._cache_key, result, target, self._options.cache_ttl)
-
-    def _chunk(self, delta: ChatDelta, target: Target) -> StreamChunk:
-        """A delta that reaches the caller: it counts in ``text``, ``usage``, ``finish_reason``."""
-        if delta.usage is not None:
-            self.usage = delta.usage
-        if delta.finish_reason:
-            self.finish_reason = delta.finish_reason
-        self.text += delta.text
-        return StreamChunk(delta, target)
+        self._out.append(StreamChunk(delta, target))
 
 
-class _Failed(Exception):
-    """Internal: an attempt failed before delivering anything; try the next target."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class ChatStream:
-    """The sync twin of :class:`AsyncChatStream`, driven on the Juggler's loop thread."""
-
-    def __init__(self, inner: AsyncChatStream, run: Callable[[Any], Any]) -> None:
-        self._inner = inner
-        self._run = run
-
-    def __iter__(self) -> Iterator[StreamChunk]:
-        return self
-
-    def __next__(self) -> StreamChunk:
-        try:
-            chunk: StreamChunk = self._run(self._inner.__anext__())
-        except StopAsyncIteration:
-            raise StopIteration from None
-        return chunk
-
-    def close(self) -> None:
-        """Stop early and close the connection."""
-        self._run(self._inner.aclose())
-
-    def __enter__(self) -> ChatStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __getattr__(self, name: str) -> Any:
-        # models_used, usage, finish_reason, text, tool_calls, provider, model
-        return getattr(self._inner, name)
+async def _next(
+    iterator: AsyncIterator[ChatDelta], limit: float, target: Target
+) -> ChatDelta | None:
+    """The next delta within ``limit`` seconds; None at the end of the stream."""
+    try:
+        # Once per chunk, so the cheap asyncio timer (~5 µs) rather than an anyio cancel
+        # scope (~14 µs): a 1,000-chunk answer saves ~10 ms of CPU.
+        async with asyncio.timeout(None if math.isinf(limit) else limit):
+            return await iterator.__anext__()
+    except StopAsyncIteration:
+        return None
+    except TimeoutError as exc:
+        raise ProviderTimeoutError(
+            f"no data between chunks within {limit:.1f}s",
+            provider=target.provider,
+            model=target.model,
+        ) from exc
