@@ -85,3 +85,32 @@ def test_parallel_attempts_must_be_a_small_positive_int():
     juggler, _ = scripted_juggler(["a/m"])
     with pytest.raises(InvalidRequestError, match="parallel_attempts"):
         VirtualTime().run(juggler.achat("hi", parallel_attempts=0))
+
+
+def test_two_racers_answering_in_the_same_instant_give_exactly_one_success():
+    vt = VirtualTime()
+    juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
+    fakes["a"].plan(ok(latency=1.0))
+    fakes["b"].plan(ok(latency=1.0))
+    response = vt.run(juggler.achat("hi", parallel_attempts=2))
+    assert [a.success for a in response.models_used].count(True) == 1
+    loser = next(a for a in response.models_used if not a.success)
+    assert (loser.outcome, loser.status_code) == ("discarded", 200)
+    assert response.provider == next(a.provider for a in response.models_used if a.success)
+
+
+def test_two_streams_opening_in_the_same_instant_give_exactly_one_success():
+    vt = VirtualTime()
+    juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
+    fakes["a"].plan(ok(latency=1.0))
+    fakes["b"].plan(ok(latency=1.0))
+
+    async def main():
+        stream = juggler.astream_chat("hi", parallel_attempts=2)
+        text = "".join([chunk async for chunk in stream])
+        return stream, text
+
+    stream, text = vt.run(main())
+    assert [a.success for a in stream.models_used].count(True) == 1
+    assert {a.outcome for a in stream.models_used} == {"success", "discarded"}
+    assert text == f"ok from {stream.provider}"
