@@ -6,17 +6,25 @@ and their reasons are listed in the README.
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from juggler._exceptions import InvalidRequestError
 from juggler._types import Capability
 from juggler.providers.catalog import CATALOG, ProviderSpec
 
-__all__ = ["ProviderConfig", "Settings", "resolve_provider"]
+__all__ = [
+    "ProviderConfig",
+    "Settings",
+    "SettingsKwargs",
+    "check_keywords",
+    "resolve_provider",
+    "settings_from",
+]
 
 
 class ProviderConfig(BaseModel):
@@ -105,6 +113,70 @@ class Settings(BaseModel):
     retry_budget_window: float = Field(default=10.0, gt=0)
     health_window: int = Field(default=100, ge=1)
     background_probe_interval: float | None = Field(default=None, gt=0)
+
+
+class SettingsKwargs(TypedDict, total=False):
+    """The keyword arguments of :class:`Settings`, for ``Juggler(**settings)``: editors complete
+    them and type checkers check them. A test keeps this list equal to ``Settings``' fields;
+    the documentation of each is on :class:`Settings`."""
+
+    timeout: float
+    connect_timeout: float
+    first_token_timeout: float
+    stream_idle_timeout: float
+    deadline: float | None
+    retries: int
+    retries_per_target: int
+    retry_max_wait: float
+    retry_base_wait: float
+    max_connections: int
+    parallel_attempts: int
+    hedge_after_ms: float | None
+    hedge: Literal["p95"] | None
+    hedge_default_ms: float
+    hedge_min_samples: int
+    cache_enabled: bool
+    cache_ttl_seconds: float
+    cache_max_entries: int
+    circuit_breaker: bool
+    circuit_window: int
+    circuit_min_calls: int
+    circuit_failure_rate: float
+    circuit_consecutive_failures: int
+    circuit_cooldown: float
+    circuit_max_cooldown: float
+    circuit_half_open_probes: int
+    circuit_auth_cooldown: float
+    circuit_retry_after_cap: float
+    retry_budget_ratio: float
+    retry_budget_min: int
+    retry_budget_window: float
+    health_window: int
+    background_probe_interval: float | None
+
+
+def check_keywords(given: Mapping[str, Any], valid: Iterable[str], where: str) -> None:
+    """Refuse an unknown keyword with the closest valid one: ``Juggler(retires=3)`` says
+    "did you mean 'retries'?" instead of a raw TypeError or pydantic error."""
+    names = sorted(valid)
+    for key in given:
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; valid: {', '.join(names)}"
+            raise InvalidRequestError(f"{where} got an unknown keyword {key!r}{hint}")
+
+
+def settings_from(given: Mapping[str, Any]) -> Settings:
+    """``Settings`` from keyword arguments, with a clear error for a bad name or value."""
+    check_keywords(given, Settings.model_fields, "Juggler()")
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        raise InvalidRequestError(
+            f"Juggler({name}={first.get('input')!r}): {first['msg']}"
+        ) from exc
 
 
 def resolve_provider(

@@ -6,13 +6,13 @@ from __future__ import annotations
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, TypeVar, Unpack
 
 import httpx
 
 import juggler._routing.answers as calls
 import juggler._validate as check
-from juggler._config import ProviderConfig, Settings
+from juggler._config import ProviderConfig, SettingsKwargs, check_keywords, settings_from
 from juggler._fleet import TargetSpec, build_fleet
 from juggler._responses import (
     ChatResponse,
@@ -22,12 +22,18 @@ from juggler._responses import (
     TranscriptionResponse,
 )
 from juggler._routing.engine import Engine, Job
-from juggler._routing.options import CallOptions, call_options, split_options
+from juggler._routing.options import (
+    ROUTING_OPTIONS,
+    CallOptions,
+    RoutingOptions,
+    call_options,
+    split_options,
+)
 from juggler._routing.plan import Choices
 from juggler._routing.probe import Health
 from juggler._routing.record import Routed
 from juggler._routing.stream import AsyncChatStream, Opened, opener
-from juggler._sync import ChatStream, LoopThread
+from juggler._sync import ChatStream, LoopThread, sync_twin
 from juggler._types import Capability, Target
 from juggler.providers.base import BaseProvider
 from juggler.providers.transport import HttpClients
@@ -38,9 +44,35 @@ from juggler.providers.types import (
     TranscriptionResult,
 )
 
-__all__ = ["Juggler"]
+__all__ = ["ChatKwargs", "Juggler"]
 
 R = TypeVar("R")
+
+
+class ChatKwargs(RoutingOptions, total=False):
+    """The keyword arguments of :meth:`Juggler.chat` and its twins: the chat parameters and
+    the routing options. Values are checked by ``_validate.chat_request`` before any request.
+
+    Attributes:
+        temperature, max_tokens, top_p, stop, seed: as in the OpenAI API, sent to every wire.
+        tools, tool_choice: OpenAI function tools; converted for every wire.
+        response_format: ``{"type": "json_object"}`` or ``{"type": "json_schema", ...}``.
+        extra_body: merged into the request body as is (vendor-specific fields).
+    """
+
+    temperature: float | None
+    max_tokens: int | None
+    top_p: float | None
+    stop: str | Sequence[str] | None
+    tools: Sequence[dict[str, Any]] | None
+    tool_choice: str | dict[str, Any] | None
+    response_format: dict[str, Any] | None
+    seed: int | None
+    extra_body: dict[str, Any] | None
+
+
+_CHOICES = frozenset({"targets", "model", "tier", "preferred_provider", "preferred_model"})
+_CHAT_KEYWORDS = frozenset(ChatKwargs.__annotations__) | ROUTING_OPTIONS | _CHOICES
 
 
 class Juggler:
@@ -85,9 +117,9 @@ class Juggler:
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         rng: Callable[[], float] | None = None,
-        **settings: Any,
+        **settings: Unpack[SettingsKwargs],
     ) -> None:
-        self.settings = Settings(**settings)
+        self.settings = settings_from(settings)
         self._clients = HttpClients(self.settings, http_client)
         explicit = {
             Capability.CHAT: chat,
@@ -151,13 +183,15 @@ class Juggler:
         preferred_provider: str | None = None,
         preferred_model: str | None = None,
         deadline: float | None = None,
-        **params: Any,
+        **params: Unpack[ChatKwargs],
     ) -> ChatResponse:
         """Chat with fallback. ``params``: temperature, max_tokens, top_p, stop, tools,
         tool_choice, response_format, seed, extra_body, and the routing options
         (parallel_attempts, hedge_after_ms, hedge, cache_enabled, cache_ttl_seconds)."""
-        options = self._options(split_options(params), deadline)
-        request = check.chat_request(messages, **params)
+        check_keywords(params, _CHAT_KEYWORDS, "chat()")
+        given: dict[str, Any] = dict(params)
+        options = self._options(split_options(given), deadline)
+        request = check.chat_request(messages, **given)
         choices = Choices(targets, model, tier, preferred_provider, preferred_model)
         job: Job[ChatResult] = Job(
             Capability.CHAT,
@@ -169,9 +203,7 @@ class Juggler:
         )
         return calls.chat_response(await self._run(job))
 
-    def chat(self, messages: Any, **kwargs: Any) -> ChatResponse:
-        """Sync :meth:`achat`."""
-        return self._loop.run(self.achat(messages, **kwargs))
+    chat = sync_twin(achat)
 
     def astream_chat(
         self,
@@ -183,12 +215,14 @@ class Juggler:
         preferred_provider: str | None = None,
         preferred_model: str | None = None,
         deadline: float | None = None,
-        **params: Any,
+        **params: Unpack[ChatKwargs],
     ) -> AsyncChatStream:
         """Stream a chat answer with fallback before the first token (``async for``). Takes
         the routing options too; hedging and racing apply before the first token."""
-        options = self._options(split_options(params), deadline)
-        request = check.chat_request(messages, **params)
+        check_keywords(params, _CHAT_KEYWORDS, "chat()")
+        given: dict[str, Any] = dict(params)
+        options = self._options(split_options(given), deadline)
+        request = check.chat_request(messages, **given)
         choices = Choices(targets, model, tier, preferred_provider, preferred_model)
         job: Job[Opened] = Job(
             Capability.CHAT,
@@ -201,9 +235,25 @@ class Juggler:
         )
         return AsyncChatStream(self.engine, job)
 
-    def stream_chat(self, messages: Any, **kwargs: Any) -> ChatStream:
+    def stream_chat(
+        self,
+        messages: Any,
+        *,
+        targets: Sequence[TargetSpec] | None = None,
+        model: str | None = None,
+        tier: int | None = None,
+        preferred_provider: str | None = None,
+        preferred_model: str | None = None,
+        deadline: float | None = None,
+        **params: Unpack[ChatKwargs],
+    ) -> ChatStream:
         """Sync :meth:`astream_chat` (``for chunk in ...``)."""
-        return ChatStream(self.astream_chat(messages, **kwargs), self._loop.run)
+        inner = self.astream_chat(
+            messages, targets=targets, model=model, tier=tier,
+            preferred_provider=preferred_provider, preferred_model=preferred_model,
+            deadline=deadline, **params,
+        )  # fmt: skip
+        return ChatStream(inner, self._loop.run)
 
     # ----- embeddings, rerank -----
 
@@ -215,19 +265,20 @@ class Juggler:
         dimensions: int | None = None,
         targets: Sequence[TargetSpec] | None = None,
         deadline: float | None = None,
-        **options: Any,
+        **options: Unpack[RoutingOptions],
     ) -> EmbeddingResponse:
         """Embed texts; inputs are split to each provider's batch limit and kept in order.
         ``options``: the routing options (cache_enabled, parallel_attempts, hedge, …)."""
-        opts = self._options(options, deadline)
+        check_keywords(
+            options, ROUTING_OPTIONS | {"input_type", "dimensions", "targets"}, "embed()"
+        )
+        opts = self._options(dict(options), deadline)
         request = check.embed_request(texts, input_type=input_type, dimensions=dimensions)
         job = Job(Capability.EMBED, calls.embed_op(request), opts, request,
                   choices=Choices(targets))  # fmt: skip
         return calls.embedding_response(await self._run(job))
 
-    def embed(self, texts: str | Sequence[str], **kwargs: Any) -> EmbeddingResponse:
-        """Sync :meth:`aembed`."""
-        return self._loop.run(self.aembed(texts, **kwargs))
+    embed = sync_twin(aembed)
 
     async def arerank(
         self,
@@ -238,11 +289,12 @@ class Juggler:
         text_of: Callable[[Any], str] | None = None,
         targets: Sequence[TargetSpec] | None = None,
         deadline: float | None = None,
-        **options: Any,
+        **options: Unpack[RoutingOptions],
     ) -> RerankResponse:
         """Order ``documents`` (strings, or objects with ``.text``/``text_of``) by relevance.
         ``options``: the routing options."""
-        opts = self._options(options, deadline)
+        check_keywords(options, ROUTING_OPTIONS | {"top_k", "text_of", "targets"}, "rerank()")
+        opts = self._options(dict(options), deadline)
         request = check.rerank_request(query, documents, top_k, text_of)
         job: Job[RerankResult] = Job(
             Capability.RERANK, lambda p, t: p.rerank(t.model, request), opts, request,
@@ -250,11 +302,7 @@ class Juggler:
         )  # fmt: skip
         return calls.rerank_response(await self._run(job), documents, top_k)
 
-    def rerank(
-        self, query: str, documents: Sequence[Any], top_k: int | None = None, **kwargs: Any
-    ) -> RerankResponse:
-        """Sync :meth:`arerank`."""
-        return self._loop.run(self.arerank(query, documents, top_k, **kwargs))
+    rerank = sync_twin(arerank)
 
     # ----- speech to text, text to speech -----
 
@@ -267,11 +315,14 @@ class Juggler:
         prompt: str | None = None,
         targets: Sequence[TargetSpec] | None = None,
         deadline: float | None = None,
-        **options: Any,
+        **options: Unpack[RoutingOptions],
     ) -> TranscriptionResponse:
         """Transcribe audio (a path, bytes or a binary file; mp3, wav, m4a, webm, ogg, flac).
         ``options``: the routing options."""
-        opts = self._options(options, deadline)
+        check_keywords(
+            options, ROUTING_OPTIONS | {"filename", "language", "prompt", "targets"}, "transcribe()"
+        )
+        opts = self._options(dict(options), deadline)
         request = check.transcribe_request(
             audio, filename=filename, language=language, prompt=prompt
         )
@@ -281,11 +332,7 @@ class Juggler:
         )  # fmt: skip
         return calls.transcription_response(await self._run(job))
 
-    def transcribe(
-        self, audio: str | Path | bytes | IO[bytes], **kwargs: Any
-    ) -> TranscriptionResponse:
-        """Sync :meth:`atranscribe`."""
-        return self._loop.run(self.atranscribe(audio, **kwargs))
+    transcribe = sync_twin(atranscribe)
 
     async def aspeak(
         self,
@@ -296,10 +343,13 @@ class Juggler:
         speed: float | None = None,
         targets: Sequence[TargetSpec] | None = None,
         deadline: float | None = None,
-        **options: Any,
+        **options: Unpack[RoutingOptions],
     ) -> SpeechResponse:
         """Text to speech; ``.write_to_file(path)`` saves it. ``options``: the routing options."""
-        opts = self._options(options, deadline)
+        check_keywords(
+            options, ROUTING_OPTIONS | {"voice", "format", "speed", "targets"}, "speak()"
+        )
+        opts = self._options(dict(options), deadline)
         request = check.speak_request(text, voice=voice, format=format, speed=speed)
         job: Job[SpeechResult] = Job(
             Capability.SPEAK, lambda p, t: p.speak(t.model, request), opts, request,
@@ -307,11 +357,7 @@ class Juggler:
         )  # fmt: skip
         return calls.speech_response(await self._run(job))
 
-    def speak(
-        self, text: str, voice: str | None = None, format: str = "mp3", **kwargs: Any
-    ) -> SpeechResponse:
-        """Sync :meth:`aspeak`."""
-        return self._loop.run(self.aspeak(text, voice, format, **kwargs))
+    speak = sync_twin(aspeak)
 
     # ----- health -----
 
@@ -325,9 +371,7 @@ class Juggler:
         A successful probe closes that target's open circuit."""
         return await self._health.check()
 
-    def health_check(self) -> dict[str, bool]:
-        """Sync :meth:`ahealth_check`."""
-        return self._loop.run(self.ahealth_check())
+    health_check = sync_twin(ahealth_check)
 
     # ----- lifecycle -----
 

@@ -15,17 +15,26 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from juggler._routing.stream import AsyncChatStream, StreamChunk
 
-__all__ = ["ChatStream", "LoopThread"]
+__all__ = ["ChatStream", "LoopThread", "sync_twin"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+
+class _OnLoop(Protocol):
+    _loop: LoopThread
+
+
+J = TypeVar("J", bound=_OnLoop)
 logger = logging.getLogger("juggler")
 
 
@@ -115,6 +124,21 @@ async def _wind_down(on_stop: Callable[[], Awaitable[None]] | None) -> None:
             await on_stop()
         except Exception:  # the loop closes anyway; say why its pools may not have
             logger.warning("juggler: closing the loop thread's pools failed", exc_info=True)
+
+
+def sync_twin(
+    method: Callable[Concatenate[J, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[J, P], T]:
+    """The sync twin of an async method: the same parameters (editors and type checkers see
+    them through ``ParamSpec``), run on the instance's loop thread."""
+
+    @functools.wraps(method)
+    def twin(self: J, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._loop.run(method(self, *args, **kwargs))
+
+    twin.__name__ = twin.__qualname__ = method.__name__.removeprefix("a")
+    twin.__doc__ = f"Sync :meth:`{method.__name__}` (same parameters), on the loop thread."
+    return twin
 
 
 class ChatStream:

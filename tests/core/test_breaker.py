@@ -179,7 +179,7 @@ def test_an_opening_circuit_closes_the_providers_idle_connections():
     async def record(provider: str) -> None:
         dropped.append(provider)
 
-    juggler.engine.on_open = record
+    juggler.engine.gate.on_open = record
     fakes["a"].plan(default=fail(500))
 
     async def main():

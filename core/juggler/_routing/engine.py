@@ -18,7 +18,6 @@ cancellation, which must not await). The engine never names a provider.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import random
 import time
@@ -31,16 +30,13 @@ from tenacity import AsyncRetrying, RetryCallState
 
 from juggler._attempts import ModelAttempt, Outcome
 from juggler._exceptions import (
-    AllProvidersFailedError,
-    ProviderError,
     ProviderTimeoutError,
-    RequestRejectedError,
-    redact,
 )
-from juggler._policy.breaker import BreakerConfig, Breakers, Permit
+from juggler._policy.breaker import Permit
 from juggler._policy.cache import ResponseCache, cache_key
 from juggler._policy.health import HealthBoard
-from juggler._policy.retry import RetryBudget, retry_if_transient, wait_retry_after_or_jitter
+from juggler._policy.retry import retry_if_transient, wait_retry_after_or_jitter
+from juggler._routing.admission import Gate
 from juggler._routing.options import CallOptions
 from juggler._routing.overlap import Overlap, Raced, overlap
 from juggler._routing.plan import Choices, plan_call
@@ -53,7 +49,8 @@ from juggler._routing.record import (
     InFlight,
     Routed,
     Skipped,
-    cut_by_deadline,
+    final,
+    give_up,
 )
 from juggler._types import Capability, Target
 from juggler.providers.base import BaseProvider
@@ -115,24 +112,13 @@ class Engine:
         self.clock = clock
         self.sleep = sleep
         self.rng = rng
-        self.on_open = on_open
-        self.shared = shared
         self.tier_neighbours = tier_neighbours
-        self.breakers = Breakers(
-            BreakerConfig(
-                window=s.circuit_window,
-                min_calls=s.circuit_min_calls,
-                failure_rate=s.circuit_failure_rate,
-                consecutive_failures=s.circuit_consecutive_failures,
-                cooldown=s.circuit_cooldown,
-                max_cooldown=s.circuit_max_cooldown,
-                half_open_probes=s.circuit_half_open_probes,
-                auth_cooldown=s.circuit_auth_cooldown,
-                retry_after_cap=s.circuit_retry_after_cap,
-            ),
-            enabled=s.circuit_breaker,
-        )
-        self.budget = RetryBudget(s.retry_budget_ratio, s.retry_budget_min, s.retry_budget_window)
+        self.gate = Gate(
+            s, clock=clock, sleep=lambda seconds: self.sleep(seconds), note=self.note,
+            on_open=on_open, shared=shared,
+        )  # fmt: skip
+        self.breakers = self.gate.breakers
+        self.budget = self.gate.budget
         self.health = HealthBoard(s.health_window, wall)
         self.cache = ResponseCache(s.cache_ttl_seconds, s.cache_max_entries, clock)
         self.waits = wait_retry_after_or_jitter(s.retry_base_wait, s.retry_max_wait, rng)
@@ -154,13 +140,13 @@ class Engine:
                 self.note(fresh, target, "cache_hit", 0.0)
                 return Routed(result, target, fresh.attempts, 0.0, cached=True, cache_key=key)
         call = self.start(job, log)
-        await self.sync_shared(chain)
-        lanes = self.admit(chain)
+        await self.gate.sync_shared(chain)
+        lanes = self.gate.admit(chain)
         if job.options.concurrent and len(lanes) > 1:
             raced: Raced[Held[R]] = await overlap(
                 len(lanes), lambda i, hedged: self._lane(call, lanes, i, job.op, hedged),
                 Overlap(job.options.parallel, lambda i: self.hedge_delay(call, lanes[i][0]),
-                        self.sleep, _final),
+                        self.sleep, final),
             )  # fmt: skip
             won, last_error = raced.winner, raced.last_error
             for late in raced.late:
@@ -168,7 +154,7 @@ class Engine:
         else:
             won, last_error = await self._sequential(call, lanes, job.op)
         if won is None:
-            raise self.give_up(log, last_error) from last_error
+            raise give_up(log, last_error) from last_error
         if not job.stream:
             await self.settle(won.attempt, at=won.attempt.answered_at)
             if key is not None:
@@ -219,7 +205,7 @@ class Engine:
                 continue
             except Exception as exc:
                 last_error = exc
-                if _final(exc):
+                if final(exc):
                     break
         return None, last_error
 
@@ -249,14 +235,13 @@ class Engine:
     ) -> Held[R]:
         """One target: the first attempt, then tenacity retries on transient errors while the
         attempts, the deadline, the circuit and the retry budget allow."""
-        held = [self.permit(call, target, force=force)]
-        self.budget.request(self.clock())
+        held = [self.gate.permit(call, target, force=force)]
 
         def stop(state: RetryCallState) -> bool:
             # tenacity computes the wait before asking stop, so the deadline check is exact
             if state.attempt_number > retries:
                 return True
-            permit = self.may_retry(call, target, state.upcoming_sleep or 0.0)
+            permit = self.gate.may_retry(call, target, state.upcoming_sleep or 0.0)
             if permit is None:
                 return True
             held[0] = permit
@@ -266,7 +251,7 @@ class Engine:
             stop=stop,
             retry=retry_if_transient(),
             wait=self.waits,
-            sleep=lambda seconds: self.pause(seconds, held[0]),
+            sleep=lambda seconds: self.gate.pause(seconds, held[0]),
             reraise=True,
         )
         async for try_ in retrying:
@@ -324,7 +309,7 @@ class Engine:
         flight.settled = True
         outcome: Outcome = "success" if error is None else "error"
         record = self._record(flight, outcome, error, at=at)
-        await self.verdict(flight.permit, error)
+        await self.gate.verdict(flight.permit, error)
         return record
 
     def cancel(self, flight: InFlight, note: str) -> ModelAttempt | None:
@@ -334,7 +319,7 @@ class Engine:
         if flight.settled:
             return None
         flight.settled = True
-        self.breakers.release(flight.permit)
+        self.gate.release(flight.permit)
         return self._record(flight, "cancelled", None, note=note)
 
     async def discard(self, held: Held[Any]) -> None:
@@ -349,7 +334,7 @@ class Engine:
             flight.settled = True
             note = "answered, but another attempt's answer was already taken"
             self._record(flight, "discarded", None, note=note, at=flight.answered_at)
-            await self.verdict(flight.permit, None)
+            await self.gate.verdict(flight.permit, None)
 
     def _record(
         self,
@@ -373,7 +358,7 @@ class Engine:
             observer(target, attempt)
         return attempt
 
-    # ----- admission -----
+    # ----- per-call policy -----
 
     def retries_for(self, call: Call, index: int, chain_length: int) -> int:
         """Same-target retries: the last target left gets ``retries``, others
@@ -393,104 +378,6 @@ class Engine:
             return (p95 if p95 is not None else s.hedge_default_ms) / 1000.0
         return None
 
-    def admit(self, chain: Sequence[Target]) -> list[tuple[Target, bool]]:
-        """Each target with ``force``: when every circuit is open, the target whose cool-down
-        ends soonest is tried anyway rather than failing with no request at all."""
-        now = self.clock()
-        keys = [(t.provider, t.model) for t in chain]
-        if not keys or any(self.breakers.remaining(k, now) == 0 for k in keys):
-            return [(t, False) for t in chain]
-        soonest = self.breakers.soonest(keys, now)
-        return [(t, (t.provider, t.model) == soonest) for t in chain]
-
-    def permit(
-        self, call: Call, target: Target, *, force: bool = False, retry: bool = False
-    ) -> Permit:
-        """Leave to send to ``target`` now, or record why not and raise :class:`Skipped`."""
-        left = call.left(self.clock())
-        if left is not None and left <= 0:
-            self.note(call.log, target, "skipped", 0.0, note=DEADLINE, retry=retry)
-            raise Skipped(DEADLINE)
-        permit = self.breakers.acquire((target.provider, target.model), self.clock(), force=force)
-        if permit is None:
-            self.note(call.log, target, "skipped", 0.0, note="circuit open", retry=retry)
-            raise Skipped("circuit open")
-        return permit
-
-    def may_retry(self, call: Call, target: Target, wait: float) -> Permit | None:
-        """Leave to retry ``target`` after ``wait`` seconds, or None, with the reason recorded:
-        the deadline would pass, the circuit is open, or the retry budget is spent."""
-        now = self.clock()
-        left = call.left(now)
-        why = None
-        permit = None
-        if left is not None and left - wait <= 0:
-            why = DEADLINE
-        else:
-            permit = self.breakers.acquire((target.provider, target.model), now)
-            if permit is None:
-                why = "circuit open"
-            elif not self.budget.try_spend(now):
-                self.breakers.release(permit)
-                permit, why = None, "retry budget exhausted"
-        if why is not None:
-            self.note(call.log, target, "skipped", 0.0, note=why, retry=True)
-        return permit
-
-    async def pause(self, seconds: float, permit: Permit) -> None:
-        """Wait before a retry that holds ``permit``; if the wait is cancelled the retry never
-        goes out, so its permit (perhaps the half-open probe slot) is given back."""
-        try:
-            await self.sleep(seconds)
-        except BaseException:
-            self.breakers.release(permit)
-            raise
-
-    # ----- the breaker's side effects -----
-
-    async def verdict(self, permit: Permit, error: BaseException | None) -> None:
-        """Feed the breaker; when a circuit opens, share it and close the provider's idle
-        connections (they would only slow the pools of healthy providers). An attempt the
-        call's deadline cut short says nothing about the provider: its permit is released."""
-        if cut_by_deadline(error):
-            self.breakers.release(permit)
-            return
-        opened = self.breakers.record(permit, self.clock(), error)
-        provider, model = permit.key
-        if opened:
-            seconds = self.breakers.remaining(permit.key, self.clock())
-            await self._best_effort(
-                "share an open circuit", "publish_open", provider, model, seconds
-            )
-            if self.on_open is not None:
-                await self._best_effort("close idle connections", self.on_open, provider)
-        elif error is None and permit.probe:
-            await self._best_effort("share a closed circuit", "clear", provider, model)
-
-    async def sync_shared(self, chain: Sequence[Target]) -> None:
-        """Adopt circuits other replicas opened (optional shared state, e.g. Redis)."""
-        keys = [(t.provider, t.model) for t in chain]
-        remote = await self._best_effort("read shared circuits", "open_remaining", keys)
-        now = self.clock()
-        for key, seconds in (remote or {}).items():
-            self.breakers.adopt(tuple(key), now, float(seconds))  # type: ignore[arg-type]
-
-    async def _best_effort(self, what: str, action: str | Callable[..., Any], *args: Any) -> Any:
-        """Run a side task of the breaker (the shared store, closing idle connections). Its
-        failure (say, Redis down) must not fail the call: the local breaker still works, so
-        it is logged and the call goes on."""
-        if isinstance(action, str) and self.shared is None:
-            return None
-        run = getattr(self.shared, action) if isinstance(action, str) else action
-        try:
-            value = run(*args)
-            return await value if inspect.isawaitable(value) else value
-        except Exception as exc:
-            logger.warning(
-                "juggler: could not %s: %s", what, redact(f"{type(exc).__name__}: {exc}")
-            )
-            return None
-
     # ----- probes and the end of a call -----
 
     async def probe(self, target: Target, op: Op[Any], timeout: float) -> bool:
@@ -498,7 +385,9 @@ class Engine:
         the circuit) and into the health figures. A timeout, not a deadline: a probe that
         does not answer in time is the provider's failure and must reach the breaker."""
         call = Call(AttemptLog(), CallOptions(), self.clock(), None, timeout)
-        permit = self.breakers.acquire((target.provider, target.model), self.clock(), force=True)
+        permit = self.gate.breakers.acquire(
+            (target.provider, target.model), self.clock(), force=True
+        )
         assert permit is not None  # forced
         try:
             held = await self.attempt(call, target, op, permit)
@@ -506,19 +395,3 @@ class Engine:
             return False
         await self.settle(held.attempt)
         return True
-
-    @staticmethod
-    def give_up(log: AttemptLog, error: BaseException | None) -> AllProvidersFailedError:
-        """The terminal error of a call that produced no answer."""
-        if isinstance(error, ProviderError) and not error.fallback:
-            return RequestRejectedError(
-                log.attempts,
-                f"{error.provider} rejected the request itself (HTTP {error.status_code}); "
-                "other targets would too, so none was tried:",
-            )
-        return AllProvidersFailedError(log.attempts)
-
-
-def _final(error: BaseException) -> bool:
-    """A refusal every target would repeat (a 400 about the request itself) ends the call."""
-    return isinstance(error, ProviderError) and not error.fallback

@@ -7,12 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from juggler._config import Settings
 from juggler._exceptions import InvalidRequestError
 
-__all__ = ["ROUTING_OPTIONS", "CallOptions", "call_options", "split_options"]
+__all__ = [
+    "ROUTING_OPTIONS",
+    "CallOptions",
+    "RoutingOptions",
+    "call_options",
+    "split_options",
+]
 
 ROUTING_OPTIONS = frozenset(
     {
@@ -26,6 +32,28 @@ ROUTING_OPTIONS = frozenset(
         "retries",
     }
 )
+
+
+class RoutingOptions(TypedDict, total=False):
+    """The per-call routing keywords every call takes (``deadline`` is a named parameter).
+
+    Attributes:
+        parallel_attempts: race the top N targets at once (1: sequential).
+        hedge_after_ms: start the next target after this many milliseconds without an answer.
+        hedge: ``"p95"``: hedge after the current target's own observed p95 latency.
+        cache_enabled: look this call up in (and store it into) the response cache.
+        cache_ttl_seconds: how long this call's answer stays cached.
+        timeout: seconds per attempt for this call (for streams, see ``first_token_timeout``).
+        retries: same-target retries on the last target left, for this call.
+    """
+
+    parallel_attempts: int
+    hedge_after_ms: float | None
+    hedge: Literal["p95"] | None
+    cache_enabled: bool
+    cache_ttl_seconds: float
+    timeout: float
+    retries: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from juggler._attempts import ModelAttempt, Outcome
-from juggler._exceptions import ProviderError, ProviderTimeoutError, redact
+from juggler._exceptions import (
+    AllProvidersFailedError,
+    ProviderError,
+    ProviderTimeoutError,
+    RequestRejectedError,
+    redact,
+)
 from juggler._policy.breaker import Permit
 from juggler._routing.options import CallOptions
 from juggler._types import Target
@@ -28,6 +34,8 @@ __all__ = [
     "Routed",
     "Skipped",
     "cut_by_deadline",
+    "final",
+    "give_up",
 ]
 
 R = TypeVar("R")
@@ -154,3 +162,19 @@ class Routed(Generic[R]):
 
 class Skipped(Exception):
     """Internal: a target was not sent a request (recorded as ``skipped``); go on."""
+
+
+def final(error: BaseException) -> bool:
+    """A refusal every target would repeat (a 400 about the request itself) ends the call."""
+    return isinstance(error, ProviderError) and not error.fallback
+
+
+def give_up(log: AttemptLog, error: BaseException | None) -> AllProvidersFailedError:
+    """The terminal error of a call that produced no answer."""
+    if isinstance(error, ProviderError) and not error.fallback:
+        return RequestRejectedError(
+            log.attempts,
+            f"{error.provider} rejected the request itself (HTTP {error.status_code}); "
+            "other targets would too, so none was tried:",
+        )
+    return AllProvidersFailedError(log.attempts)

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -85,7 +85,7 @@ def chat(
     messages = ([{"role": "system", "content": system}] if system else []) + [
         {"role": "user", "content": prompt}
     ]
-    params = {"temperature": temperature, "max_tokens": max_tokens}
+    params: dict[str, Any] = {"temperature": temperature, "max_tokens": max_tokens}
     params = {k: v for k, v in params.items() if v is not None}
     with make_juggler(Capability.CHAT, target) as juggler:
         printed = False

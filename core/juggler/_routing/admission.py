@@ -1,0 +1,174 @@
+"""Admission: who may be sent a request now, and what an attempt's verdict changes.
+
+The :class:`Gate` holds the policy state a call must pass before each request: the call's
+deadline, the target's circuit breaker and the retry budget (and, shared between replicas,
+circuits other processes opened). It records every refusal as a ``skipped`` attempt, feeds
+each verdict to the breaker, and when a circuit opens, shares it and drops the provider's idle
+connections. The engine asks; the gate answers. No provider is named here.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from juggler._attempts import ModelAttempt
+from juggler._exceptions import redact
+from juggler._policy.breaker import BreakerConfig, Breakers, Permit
+from juggler._policy.retry import RetryBudget
+from juggler._routing.record import DEADLINE, AttemptLog, Call, Skipped, cut_by_deadline
+from juggler._types import Target
+
+if TYPE_CHECKING:
+    from juggler._config import Settings
+
+__all__ = ["Gate"]
+
+logger = logging.getLogger("juggler")
+Note = Callable[..., ModelAttempt]
+
+
+class Gate:
+    """Admission control for one Juggler: breakers, retry budget, shared circuits.
+
+    ``note(log, target, outcome, elapsed, ...)`` records a refusal; ``sleep`` waits before a
+    retry; ``on_open(provider)`` runs when a circuit opens; ``shared`` is the optional store
+    of circuits shared between replicas (sync or async methods).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+        note: Note,
+        on_open: Callable[[str], Awaitable[None]] | None = None,
+        shared: Any = None,
+    ) -> None:
+        s = settings
+        self.clock = clock
+        self.sleep = sleep
+        self.note = note
+        self.on_open = on_open
+        self.shared = shared
+        self.breakers = Breakers(
+            BreakerConfig(
+                window=s.circuit_window,
+                min_calls=s.circuit_min_calls,
+                failure_rate=s.circuit_failure_rate,
+                consecutive_failures=s.circuit_consecutive_failures,
+                cooldown=s.circuit_cooldown,
+                max_cooldown=s.circuit_max_cooldown,
+                half_open_probes=s.circuit_half_open_probes,
+                auth_cooldown=s.circuit_auth_cooldown,
+                retry_after_cap=s.circuit_retry_after_cap,
+            ),
+            enabled=s.circuit_breaker,
+        )
+        self.budget = RetryBudget(s.retry_budget_ratio, s.retry_budget_min, s.retry_budget_window)
+
+    def admit(self, chain: Sequence[Target]) -> list[tuple[Target, bool]]:
+        """Each target with ``force``: when every circuit is open, the target whose cool-down
+        ends soonest is tried anyway rather than failing with no request at all."""
+        now = self.clock()
+        keys = [(t.provider, t.model) for t in chain]
+        if not keys or any(self.breakers.remaining(k, now) == 0 for k in keys):
+            return [(t, False) for t in chain]
+        soonest = self.breakers.soonest(keys, now)
+        return [(t, (t.provider, t.model) == soonest) for t in chain]
+
+    def permit(self, call: Call, target: Target, *, force: bool = False) -> Permit:
+        """Leave to send a first request to ``target`` now, or record why not and raise
+        :class:`Skipped`. A first request counts toward the retry budget's base."""
+        left = call.left(self.clock())
+        if left is not None and left <= 0:
+            self._refuse(call.log, target, DEADLINE, retry=False)
+        permit = self.breakers.acquire((target.provider, target.model), self.clock(), force=force)
+        if permit is None:
+            self._refuse(call.log, target, "circuit open", retry=False)
+        assert permit is not None
+        self.budget.request(self.clock())
+        return permit
+
+    def may_retry(self, call: Call, target: Target, wait: float) -> Permit | None:
+        """Leave to retry ``target`` after ``wait`` seconds, or None, with the reason recorded:
+        the deadline would pass, the circuit is open, or the retry budget is spent."""
+        now = self.clock()
+        left = call.left(now)
+        why = None
+        permit = None
+        if left is not None and left - wait <= 0:
+            why = DEADLINE
+        else:
+            permit = self.breakers.acquire((target.provider, target.model), now)
+            if permit is None:
+                why = "circuit open"
+            elif not self.budget.try_spend(now):
+                self.breakers.release(permit)
+                permit, why = None, "retry budget exhausted"
+        if why is not None:
+            self.note(call.log, target, "skipped", 0.0, note=why, retry=True)
+        return permit
+
+    def _refuse(self, log: AttemptLog, target: Target, why: str, *, retry: bool) -> None:
+        self.note(log, target, "skipped", 0.0, note=why, retry=retry)
+        raise Skipped(why)
+
+    async def pause(self, seconds: float, permit: Permit) -> None:
+        """Wait before a retry that holds ``permit``; if the wait is cancelled the retry never
+        goes out, so its permit (perhaps the half-open probe slot) is given back."""
+        try:
+            await self.sleep(seconds)
+        except BaseException:
+            self.breakers.release(permit)
+            raise
+
+    def release(self, permit: Permit) -> None:
+        """Give a permit back unused (a cancelled attempt says nothing about the provider)."""
+        self.breakers.release(permit)
+
+    async def verdict(self, permit: Permit, error: BaseException | None) -> None:
+        """Feed the breaker; when a circuit opens, share it and close the provider's idle
+        connections (they would only slow the pools of healthy providers). An attempt the
+        call's deadline cut short says nothing about the provider: its permit is released."""
+        if cut_by_deadline(error):
+            self.breakers.release(permit)
+            return
+        opened = self.breakers.record(permit, self.clock(), error)
+        provider, model = permit.key
+        if opened:
+            seconds = self.breakers.remaining(permit.key, self.clock())
+            await self._best_effort(
+                "share an open circuit", "publish_open", provider, model, seconds
+            )
+            if self.on_open is not None:
+                await self._best_effort("close idle connections", self.on_open, provider)
+        elif error is None and permit.probe:
+            await self._best_effort("share a closed circuit", "clear", provider, model)
+
+    async def sync_shared(self, chain: Sequence[Target]) -> None:
+        """Adopt circuits other replicas opened (optional shared state, e.g. Redis)."""
+        keys = [(t.provider, t.model) for t in chain]
+        remote = await self._best_effort("read shared circuits", "open_remaining", keys)
+        now = self.clock()
+        for key, seconds in (remote or {}).items():
+            self.breakers.adopt(tuple(key), now, float(seconds))  # type: ignore[arg-type]
+
+    async def _best_effort(self, what: str, action: str | Callable[..., Any], *args: Any) -> Any:
+        """Run a side task of the breaker (the shared store, closing idle connections). Its
+        failure (say, Redis down) must not fail the call: the local breaker still works, so
+        it is logged and the call goes on."""
+        if isinstance(action, str) and self.shared is None:
+            return None
+        run = getattr(self.shared, action) if isinstance(action, str) else action
+        try:
+            value = run(*args)
+            return await value if inspect.isawaitable(value) else value
+        except Exception as exc:
+            logger.warning(
+                "juggler: could not %s: %s", what, redact(f"{type(exc).__name__}: {exc}")
+            )
+            return None
