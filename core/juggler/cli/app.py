@@ -312,16 +312,27 @@ def simulate(
         ),
     ] = None,
     provider: Annotated[
-        list[str] | None, typer.Option("--provider", "-p", help="add a healthy provider")
+        list[str] | None,
+        typer.Option("--provider", "-p", help="a healthy provider to serve (with --only)"),
     ] = None,
+    only: Annotated[
+        bool,
+        typer.Option("--only", help="serve only the providers of -s and -p (default: all)"),
+    ] = False,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="port to listen on (0: a free one)")
+    ] = 0,
     duration: Annotated[
         float | None, typer.Option(min=0.0, help="stop after this many seconds")
     ] = None,
 ) -> None:
-    """Run the provider simulator on 127.0.0.1 in the foreground (Ctrl-C stops)."""
+    """Run the provider simulator on 127.0.0.1 in the foreground (Ctrl-C stops).
+
+    Every catalogued provider is served, healthy unless the scenario file says otherwise."""
     from juggler.cli.simulate import load_scenarios, run_simulator
 
-    run_simulator(load_scenarios(scenarios, provider or ()), console(), duration=duration)
+    chosen = load_scenarios(scenarios, provider or (), only=only)
+    run_simulator(chosen, console(), duration=duration, port=port)
 
 
 @app.command()
