@@ -90,6 +90,7 @@ def chat_input(body: dict[str, Any]) -> ChatInput:
         max_tokens=body.get("max_tokens"),
         stop=list(body.get("stop_sequences") or []),
         prompt_tokens=max(1, prompt),
+        context="\n".join([system, *(text_of(m.get("content")) for m in messages)]),
     )
 
 

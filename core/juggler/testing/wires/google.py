@@ -111,6 +111,7 @@ def chat_input(body: dict[str, Any], model_name: str) -> ChatInput:
         max_tokens=_get(gen, "maxOutputTokens"),
         stop=list(_get(gen, "stopSequences") or []),
         prompt_tokens=max(1, prompt),
+        context="\n".join([system, *(_parts_text(c) for c in contents)]),
     )
 
 

@@ -70,6 +70,8 @@ def chat_input(body: dict[str, Any]) -> ChatInput:
     schema = None
     if fmt.get("type") == "json_schema":
         schema = (fmt.get("json_schema") or {}).get("schema") or {"type": "object"}
+    elif fmt.get("type") == "json_object" and isinstance(fmt.get("schema"), dict):
+        schema = fmt["schema"]  # Together's JSON mode takes the schema beside the type
     stop = body.get("stop") or []
     prompt = sum(model.count_tokens(text_of(m.get("content"))) + 3 for m in messages)
     return ChatInput(
@@ -83,6 +85,7 @@ def chat_input(body: dict[str, Any]) -> ChatInput:
         max_tokens=body.get("max_completion_tokens") or body.get("max_tokens"),
         stop=[stop] if isinstance(stop, str) else list(stop),
         prompt_tokens=max(1, prompt),
+        context="\n".join(text_of(m.get("content")) for m in messages),
     )
 
 
