@@ -47,7 +47,9 @@ def test_chat_json_holds_the_answer_and_every_attempt(sim: ProviderSimulator) ->
 
 
 def test_chat_json_leaves_out_the_verbose_table(sim: ProviderSimulator) -> None:
-    result = runner.invoke(app, ["chat", "hi", "-t", CHAT, "--json", "-v"], env=env_for(sim, "groq"))
+    result = runner.invoke(
+        app, ["chat", "hi", "-t", CHAT, "--json", "-v"], env=env_for(sim, "groq")
+    )
     assert result.exit_code == 0, result.output
     assert only_json(result)["content"]
 

@@ -93,9 +93,7 @@ def test_juggler_json_mode_through_openai_wire_follows_the_prompt_schema() -> No
 
 def test_juggler_json_mode_on_anthropic_answers_with_the_keys_named() -> None:
     with ProviderSimulator({"anthropic": Scenario()}) as sim:
-        j = Juggler(
-            chat=["anthropic/claude-sonnet-4-5"], providers=sim.providers_config(), env={}
-        )
+        j = Juggler(chat=["anthropic/claude-sonnet-4-5"], providers=sim.providers_config(), env={})
         answer = j.chat(
             "Tell me a joke as JSON with keys setup and punchline.",
             response_format={"type": "json_object"},

@@ -322,6 +322,12 @@ def simulate(
     port: Annotated[
         int, typer.Option("--port", min=0, max=65535, help="port to listen on (0: a free one)")
     ] = 0,
+    any_model: Annotated[
+        bool,
+        typer.Option(
+            "--any-model", help="serve every model name (default: unknown models answer 404)"
+        ),
+    ] = False,
     duration: Annotated[
         float | None, typer.Option(min=0.0, help="stop after this many seconds")
     ] = None,
@@ -332,7 +338,7 @@ def simulate(
     from juggler.cli.simulate import load_scenarios, run_simulator
 
     chosen = load_scenarios(scenarios, provider or (), only=only)
-    run_simulator(chosen, console(), duration=duration, port=port)
+    run_simulator(chosen, console(), duration=duration, port=port, any_model=any_model)
 
 
 @app.command()

@@ -75,9 +75,7 @@ def chat_json(answer: Any) -> dict[str, Any]:
     return {
         "content": content,
         "finish_reason": getattr(answer, "finish_reason", None),
-        "tool_calls": [
-            c.model_dump(mode="json") if hasattr(c, "model_dump") else c for c in calls
-        ],
+        "tool_calls": [c.model_dump(mode="json") if hasattr(c, "model_dump") else c for c in calls],
         "usage": _usage(answer),
         **_meta(answer),
     }

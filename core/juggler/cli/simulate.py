@@ -93,6 +93,7 @@ def run_simulator(
     *,
     duration: float | None = None,
     port: int = 0,
+    any_model: bool = False,
     clock: Any = time.monotonic,
     sleep: Any = time.sleep,
 ) -> dict[str, dict[Any, int]]:
@@ -100,7 +101,7 @@ def run_simulator(
     stop; returns the request counts."""
     from juggler.testing import ProviderSimulator
 
-    sim = ProviderSimulator(dict(scenarios), port=port)
+    sim = ProviderSimulator(dict(scenarios), port=port, any_model=any_model)
     try:
         sim.start()
     except RuntimeError as exc:  # e.g. the port is taken: one line, not a traceback

@@ -187,6 +187,11 @@ class AnthropicWire(WireFormat):
             "request_id": f"req_sim{next_id():012d}",
         }
 
+    def model_not_found(self, model: str, call: Call) -> Response:
+        """404 ``not_found_error`` "model: x" (shared/wire/anthropic/messages/mirascope/
+        test_model_not_found)."""
+        return json_answer(self._envelope(404, f"model: {model}"), 404)
+
     def error(self, status: int, message: str, retry_after: float | None = None) -> Response:
         """``{"type": "error", "error": {"type": "overloaded_error", "message": …}}``."""
         if status == 529:

@@ -270,6 +270,12 @@ class OpenAIWire(WireFormat):
             return Response(200, result["text"].encode(), "text/plain; charset=utf-8")
         return json_answer({"text": result["text"]})
 
+    def requested_model(self, call: Call) -> str:
+        """The body's ``model``; for audio uploads, the multipart form's ``model`` field."""
+        if "multipart/" in call.request.headers.get("content-type", ""):
+            return parse_multipart(call.request)[0].get("model", "")
+        return call.model
+
     def error(self, status: int, message: str, retry_after: float | None = None) -> Response:
         """OpenAI's envelope: ``{"error": {"message", "type", "param", "code"}}``."""
         kind, code = _ERRORS.get(
