@@ -105,7 +105,8 @@ def main() -> None:
         "--raw", action="store_true", help="a minimal asyncio client instead of httpx"
     )
     args = parser.parse_args()
-    with ProviderSimulator.spawn({"openai": Scenario()}) as sim:
+    # The bodies name the placeholder model "bench": serve every name.
+    with ProviderSimulator.spawn({"openai": Scenario(any_model=True)}) as sim:
         url = sim.base_url("openai") + _BODIES[args.kind][0]
         per_client = args.requests // args.clients // args.concurrency * args.concurrency
         queue: Any = mp.get_context("spawn").Queue()

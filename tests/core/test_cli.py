@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _cli_support import env_for, one_red_line
 from typer.testing import CliRunner
 
-from juggler import CATALOG
 from juggler.cli.app import app
 from juggler.cli.demo.fleet import tiny_wav
 from juggler.testing import ProviderSimulator, Scenario
@@ -40,28 +40,6 @@ def sim() -> Iterator[ProviderSimulator]:
     }
     with ProviderSimulator(fleet) as s:
         yield s
-
-
-def env_for(sim: ProviderSimulator | None, *names: str) -> dict[str, str | None]:
-    """Every catalogue variable unset, except ``names``, which point at the simulator."""
-    env: dict[str, str | None] = {}
-    for spec in CATALOG.values():
-        env[spec.api_key_env] = None
-        env[spec.base_url_env] = None
-    for name in names:
-        assert sim is not None
-        spec = CATALOG[name]
-        env[spec.api_key_env] = "sim-key"
-        env[spec.base_url_env] = sim.base_url(name)
-    return env
-
-
-def one_red_line(result: object) -> str:
-    """The single stderr line of a failed command (asserts there is exactly one)."""
-    lines = [line for line in result.stderr.splitlines() if line.strip()]  # type: ignore[attr-defined]
-    assert len(lines) == 1, result.stderr  # type: ignore[attr-defined]
-    assert "Traceback" not in result.stderr  # type: ignore[attr-defined]
-    return lines[0]
 
 
 # ----- chat -----
@@ -178,10 +156,10 @@ def test_health_probes_each_configured_provider(sim: ProviderSimulator) -> None:
 
 
 def test_health_exits_1_and_names_the_provider_that_is_down(sim: ProviderSimulator) -> None:
-    result = runner.invoke(app, ["health"], env=env_for(sim, "groq", "cerebras"))
+    result = runner.invoke(app, ["health"], env=env_for(sim, "groq", "mistral"))
     assert result.exit_code == 1
     assert "down" in result.stdout
-    assert one_red_line(result) == "error: 1 of 2 down: cerebras"
+    assert one_red_line(result) == "error: 1 of 2 down: mistral"
 
 
 def test_health_without_keys_is_an_error() -> None:
@@ -273,10 +251,10 @@ def test_health_uses_its_own_probe_when_the_juggler_has_no_health_check(
     from juggler import Juggler
 
     monkeypatch.setattr(Juggler, "ahealth_check", None, raising=False)
-    result = runner.invoke(app, ["health"], env=env_for(sim, "groq", "cerebras", "voyage"))
+    result = runner.invoke(app, ["health"], env=env_for(sim, "groq", "mistral", "voyage"))
     assert result.exit_code == 1
-    assert "RateLimitError" in result.stdout
-    assert one_red_line(result) == "error: 1 of 3 down: cerebras"
+    assert "AuthenticationError" in result.stdout
+    assert one_red_line(result) == "error: 1 of 3 down: mistral"
 
 
 def test_speak_to_a_directory_is_refused_before_any_request(

@@ -115,8 +115,10 @@ def test_simulator_fixture_yields_a_running_simulator(simulator: ProviderSimulat
 
 async def test_async_with_starts_and_stops_the_simulator() -> None:
     async with ProviderSimulator({"groq": Scenario()}) as sim, httpx.AsyncClient() as client:
-        r = await client.post(sim.base_url("groq") + "/chat/completions", json={"model": "m"})
-    assert r.json()["model"] == "m"
+        r = await client.post(
+            sim.base_url("groq") + "/chat/completions", json={"model": "llama-3.1-8b-instant"}
+        )
+    assert r.json()["model"] == "llama-3.1-8b-instant"
 
 
 def test_spawned_simulator_runs_in_its_own_process_and_is_controllable() -> None:

@@ -154,7 +154,7 @@ def test_speech_returns_mpeg_audio(j: Juggler, target: str) -> None:
 
 def test_openai_stream_sends_final_usage_chunk_with_no_choices(sim: ProviderSimulator) -> None:
     body = {
-        "model": "m",
+        "model": "llama-3.1-8b-instant",
         "stream": True,
         "stream_options": {"include_usage": True},
         "messages": [{"role": "user", "content": "hi"}],

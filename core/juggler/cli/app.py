@@ -19,6 +19,7 @@ import typer
 from juggler._attempts import ModelAttempt
 from juggler._exceptions import AllProvidersFailedError, StreamInterruptedError
 from juggler._types import Capability
+from juggler.cli import jsonout
 from juggler.cli.common import (
     EXIT_PROVIDER,
     CliError,
@@ -47,6 +48,12 @@ TargetOpt = Annotated[
     ),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="print the models_used table")]
+JsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="print one JSON object (the answer and models_used) and nothing else"
+    ),
+]
 
 
 @app.callback()
@@ -65,22 +72,38 @@ def _show_attempts(attempts: Sequence[ModelAttempt], answered: str | None = None
         out.print(f"answered by [bold]{answered}[/]")
 
 
-def _failed_verbose(exc: AllProvidersFailedError | StreamInterruptedError, verbose: bool) -> None:
-    if verbose:
+def _failed_verbose(
+    exc: AllProvidersFailedError | StreamInterruptedError, verbose: bool, as_json: bool = False
+) -> None:
+    if as_json:  # stdout stays machine-readable: the error and every attempt, as JSON
+        jsonout.emit(jsonout.failure_json(exc))
+    elif verbose:
         console(stderr=True).print(models_used_table(exc.models_used, title="models_used (failed)"))
+
+
+def _prompt_text(prompt: str) -> str:
+    """``-`` reads the prompt from stdin (``echo hi | juggler chat -``)."""
+    if prompt != "-":
+        return prompt
+    if sys.stdin is None or sys.stdin.closed:
+        raise CliError("`juggler chat -` reads the prompt from stdin, but stdin is closed")
+    return sys.stdin.read().rstrip("\n")
 
 
 @app.command()
 def chat(
-    prompt: Annotated[str, typer.Argument(help="the user message")],
+    prompt: Annotated[str, typer.Argument(help="the user message; - reads it from stdin")],
     target: TargetOpt = None,
     system: Annotated[str | None, typer.Option(help="a system message")] = None,
     temperature: Annotated[float | None, typer.Option(min=0.0, max=2.0)] = None,
     max_tokens: Annotated[int | None, typer.Option(min=1)] = None,
     stream: Annotated[bool, typer.Option("--stream", help="print tokens as they come")] = False,
     verbose: VerboseOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Chat: print the answer (-v: and every attempt)."""
+    """Chat: print the answer (-v: and every attempt; --json: both, as JSON;
+    --stream --json: one {"delta": …} line per chunk, then the answer's object)."""
+    prompt = _prompt_text(prompt)
     require_text(prompt, "the prompt")
     messages = ([{"role": "system", "content": system}] if system else []) + [
         {"role": "user", "content": prompt}
@@ -93,9 +116,16 @@ def chat(
             if stream:
                 chunks = juggler.stream_chat(messages, **params)
                 for chunk in chunks:
+                    if as_json:
+                        if chunk:
+                            jsonout.emit({"delta": chunk})
+                        continue
                     sys.stdout.write(chunk)
                     sys.stdout.flush()
                     printed = printed or bool(chunk)
+                if as_json:
+                    jsonout.emit(jsonout.chat_json(chunks))
+                    return
                 sys.stdout.write("\n")
                 if verbose:
                     _show_attempts(chunks.models_used, f"{chunks.provider}/{chunks.model}")
@@ -105,8 +135,11 @@ def chat(
             if printed:  # end the partial answer's line; the error line goes to stderr
                 sys.stdout.write("\n")
                 sys.stdout.flush()
-            _failed_verbose(exc, verbose)
+            _failed_verbose(exc, verbose, as_json)
             raise
+    if as_json:
+        jsonout.emit(jsonout.chat_json(answer))
+        return
     typer.echo(answer.content)
     if verbose:
         _show_attempts(answer.models_used, f"{answer.provider}/{answer.model}")
@@ -121,16 +154,20 @@ def embed(
     ] = None,
     dimensions: Annotated[int | None, typer.Option(min=1)] = None,
     verbose: VerboseOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Embed texts: print how many vectors and their dimensions."""
+    """Embed texts: print how many vectors and their dimensions (--json: the vectors too)."""
     for i, text in enumerate(texts):
         require_text(text, f"text #{i + 1}")
     with make_juggler(Capability.EMBED, target) as juggler:
         try:
             vectors = juggler.embed(texts, input_type=input_type, dimensions=dimensions)
         except AllProvidersFailedError as exc:
-            _failed_verbose(exc, verbose)
+            _failed_verbose(exc, verbose, as_json)
             raise
+    if as_json:
+        jsonout.emit(jsonout.embed_json(vectors))
+        return
     typer.echo(
         f"{len(vectors)} vector(s) x {vectors.dimensions} dimensions "
         f"({vectors.provider}/{vectors.model})"
@@ -146,6 +183,7 @@ def rerank(
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="keep the best k")] = None,
     target: TargetOpt = None,
     verbose: VerboseOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Order documents by relevance to a query, best first."""
     require_text(query, "the query")
@@ -153,8 +191,11 @@ def rerank(
         try:
             ranked = juggler.rerank(query, documents, top_k)
         except AllProvidersFailedError as exc:
-            _failed_verbose(exc, verbose)
+            _failed_verbose(exc, verbose, as_json)
             raise
+    if as_json:
+        jsonout.emit(jsonout.rerank_json(ranked))
+        return
     for rank, (doc, score) in enumerate(zip(ranked, ranked.scores, strict=True), start=1):
         typer.echo(f"{rank}. {score:.4f}  {doc}")
     if verbose:
@@ -170,14 +211,18 @@ def transcribe(
     prompt: Annotated[str | None, typer.Option(help="a spelling/context hint")] = None,
     target: TargetOpt = None,
     verbose: VerboseOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Speech to text: print the transcript."""
     with make_juggler(Capability.TRANSCRIBE, target) as juggler:
         try:
             text = juggler.transcribe(file, language=language, prompt=prompt)
         except AllProvidersFailedError as exc:
-            _failed_verbose(exc, verbose)
+            _failed_verbose(exc, verbose, as_json)
             raise
+    if as_json:
+        jsonout.emit(jsonout.transcript_json(text))
+        return
     typer.echo(text.text)
     if verbose:
         _show_attempts(text.models_used, f"{text.provider}/{text.model}")
@@ -193,6 +238,7 @@ def speak(
     ] = None,
     target: TargetOpt = None,
     verbose: VerboseOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Text to speech: write the audio file."""
     require_text(text, "the text")
@@ -205,9 +251,12 @@ def speak(
         try:
             audio = juggler.speak(text, voice, fmt)
         except AllProvidersFailedError as exc:
-            _failed_verbose(exc, verbose)
+            _failed_verbose(exc, verbose, as_json)
             raise
     audio.write_to_file(output)
+    if as_json:
+        jsonout.emit(jsonout.speech_json(audio, output))
+        return
     typer.echo(
         f"wrote {len(audio)} bytes of {audio.content_type} to {output} "
         f"({audio.provider}/{audio.model})"
@@ -217,9 +266,13 @@ def speak(
 
 
 @app.command()
-def providers() -> None:
+def providers(as_json: JsonOpt = False) -> None:
     """The built-in catalogue: keys set (never shown), models, tiers, base URLs."""
     from juggler.providers import WIRE_FORMATS
+
+    if as_json:
+        jsonout.emit(jsonout.providers_json(os.environ))
+        return
 
     console().print(providers_table(os.environ, available_wires=WIRE_FORMATS))
 
@@ -227,8 +280,11 @@ def providers() -> None:
 @app.command()
 def health(
     timeout: Annotated[float, typer.Option(min=0.1, help="seconds per probe")] = 10.0,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Probe every provider whose key is set with one tiny request; exit 1 if any is down."""
+    """Probe every provider whose key is set with one tiny request; exit 1 if any is down.
+
+    A provider that answers 429 is "rate limited", not down: it is up and the key works."""
     from juggler.cli.health import configured_providers, probe_all
 
     juggler = make_juggler(Capability.CHAT, None, timeout=timeout, retries=0, deadline=timeout)
@@ -236,10 +292,13 @@ def health(
         if not configured_providers(juggler):
             raise CliError("no provider has a key set (see `juggler providers`)")
         results = probe_all(juggler)
-        console().print(probe_table(results))
+        if as_json:
+            jsonout.emit(jsonout.health_json(results))
+        else:
+            console().print(probe_table(results))
     finally:
         juggler.close()
-    down = [r.provider for r in results if not r.ok]
+    down = [r.provider for r in results if r.state == "down"]
     if down:
         raise CliError(f"{len(down)} of {len(results)} down: {', '.join(down)}", EXIT_PROVIDER)
 
@@ -253,16 +312,33 @@ def simulate(
         ),
     ] = None,
     provider: Annotated[
-        list[str] | None, typer.Option("--provider", "-p", help="add a healthy provider")
+        list[str] | None,
+        typer.Option("--provider", "-p", help="a healthy provider to serve (with --only)"),
     ] = None,
+    only: Annotated[
+        bool,
+        typer.Option("--only", help="serve only the providers of -s and -p (default: all)"),
+    ] = False,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="port to listen on (0: a free one)")
+    ] = 0,
+    any_model: Annotated[
+        bool,
+        typer.Option(
+            "--any-model", help="serve every model name (default: unknown models answer 404)"
+        ),
+    ] = False,
     duration: Annotated[
         float | None, typer.Option(min=0.0, help="stop after this many seconds")
     ] = None,
 ) -> None:
-    """Run the provider simulator on 127.0.0.1 in the foreground (Ctrl-C stops)."""
+    """Run the provider simulator on 127.0.0.1 in the foreground (Ctrl-C stops).
+
+    Every catalogued provider is served, healthy unless the scenario file says otherwise."""
     from juggler.cli.simulate import load_scenarios, run_simulator
 
-    run_simulator(load_scenarios(scenarios, provider or ()), console(), duration=duration)
+    chosen = load_scenarios(scenarios, provider or (), only=only)
+    run_simulator(chosen, console(), duration=duration, port=port, any_model=any_model)
 
 
 @app.command()

@@ -21,10 +21,18 @@ from juggler.cli.tables import ProbeResult, health_rows
 from juggler.providers.base import BaseProvider
 from juggler.providers.catalog import CATALOG
 
-__all__ = ["configured_providers", "probe_all"]
+__all__ = ["configured_providers", "probe_all", "state_of"]
 
 # The cheapest request each capability allows; chat first because every chat provider has it.
 _PROBE_ORDER = (Capability.CHAT, Capability.EMBED, Capability.RERANK)
+
+
+def state_of(error_type: str | None, status_code: int | None = None) -> str:
+    """``"rate limited"`` for a 429 (the provider answered; it is throttling this key), else
+    ``"down"``. ``error_type`` may be a class name or a ``"RateLimitError: …"`` line."""
+    if status_code == 429 or str(error_type or "").startswith("RateLimitError"):
+        return "rate limited"
+    return "down"
 
 
 def configured_providers(juggler: Juggler) -> dict[str, BaseProvider]:
@@ -60,7 +68,8 @@ async def _probe_one(juggler: Juggler, provider: BaseProvider) -> ProbeResult:
         last = attempts[-1] if attempts else None
         # The same "ErrorType: message" shape as get_health_status()'s last_error.
         why = f"{last.error_type}: {last.error}" if last is not None else error_line(exc)
-        return ProbeResult(provider.name, model, capability.value, False, elapsed, why)
+        state = state_of(last.error_type, last.status_code) if last is not None else "down"
+        return ProbeResult(provider.name, model, capability.value, False, elapsed, why, state)
     elapsed = (time.perf_counter() - started) * 1000.0
     return ProbeResult(provider.name, model, capability.value, True, elapsed)
 
@@ -79,7 +88,8 @@ def _from_status(verdict: Mapping[str, bool], status: Any) -> list[ProbeResult]:
         )
         elapsed = row.get("p50_ms") if ok else None
         error = None if ok else str(row.get("last_error") or "no answer")
-        results.append(ProbeResult(name, model, capability, bool(ok), elapsed, error))
+        state = "ok" if ok else state_of(error)
+        results.append(ProbeResult(name, model, capability, bool(ok), elapsed, error, state))
     return results
 
 

@@ -6,6 +6,10 @@ Scenarios come from a JSON or YAML file mapping a provider name to Scenario fiel
      "cerebras": {"error_rates": {"429": 1.0}, "retry_after": 2},
      "nvidia": {"latency_ms": 40, "latency": "normal", "jitter_ms": 10}}
 
+Every catalogued provider is served, healthy unless the file says otherwise; ``--only`` serves
+just the providers the file (or ``-p``) names. ``--port`` fixes the port, so the ``export``
+lines stay true from one run to the next.
+
 The command prints each provider's base URL and the ``export`` lines that point a Juggler
 (or any OpenAI-compatible SDK) at it, then serves until Ctrl-C or ``--duration`` seconds.
 """
@@ -44,9 +48,12 @@ def _parse(path: Path) -> Any:
         raise CliError(f"{path}: not valid JSON: {exc}") from exc
 
 
-def load_scenarios(path: Path | None, names: Sequence[str] = ()) -> dict[str, Any]:
-    """``{name: Scenario}`` from a scenario file, plus healthy ``names``; with neither, every
-    catalogued provider, healthy."""
+def load_scenarios(
+    path: Path | None, names: Sequence[str] = (), *, only: bool = False
+) -> dict[str, Any]:
+    """``{name: Scenario}``: every catalogued provider healthy, then the scenario file's
+    entries over them, plus healthy ``names``. ``only`` keeps just the file's and ``names``
+    (with neither, ``only`` is an error: there would be nothing to serve)."""
     from juggler.testing import Scenario
 
     scenarios: dict[str, Any] = {}
@@ -67,9 +74,12 @@ def load_scenarios(path: Path | None, names: Sequence[str] = ()) -> dict[str, An
         if name not in CATALOG:
             raise CliError(f"unknown provider {name!r}; known: {', '.join(sorted(CATALOG))}")
         scenarios.setdefault(name, Scenario())
-    if not scenarios:
-        scenarios = {name: Scenario() for name in CATALOG}
-    return scenarios
+    if only:
+        if not scenarios:
+            raise CliError("--only needs a scenario file (-s) or providers (-p) to serve")
+        return scenarios
+    healthy: dict[str, Any] = {name: Scenario() for name in CATALOG}
+    return {**healthy, **scenarios}
 
 
 def _env_prefix(name: str) -> str:
@@ -82,14 +92,20 @@ def run_simulator(
     out: Console,
     *,
     duration: float | None = None,
+    port: int = 0,
+    any_model: bool = False,
     clock: Any = time.monotonic,
     sleep: Any = time.sleep,
 ) -> dict[str, dict[Any, int]]:
-    """Start the simulator, print where it listens, serve, stop; returns the request counts."""
+    """Start the simulator (on ``port``; 0 takes a free one), print where it listens, serve,
+    stop; returns the request counts."""
     from juggler.testing import ProviderSimulator
 
-    sim = ProviderSimulator(dict(scenarios))
-    sim.start()
+    sim = ProviderSimulator(dict(scenarios), port=port, any_model=any_model)
+    try:
+        sim.start()
+    except RuntimeError as exc:  # e.g. the port is taken: one line, not a traceback
+        raise CliError(f"cannot serve on port {port}: {exc}", 1) from exc
     try:
         config = sim.providers_config()
         table = Table(title=f"provider simulator on {sim.url}", title_justify="left")

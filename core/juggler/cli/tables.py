@@ -20,6 +20,7 @@ from juggler.providers.catalog import CATALOG
 
 __all__ = [
     "HEALTH_FIELDS",
+    "PROBE_STATES",
     "ProbeResult",
     "health_rows",
     "health_table",
@@ -48,12 +49,21 @@ _OUTCOME_STYLE = {
     "cancelled": "magenta",
 }
 _CIRCUIT_STYLE = {"closed": "green", "open": "bold red", "half_open": "yellow"}
+_PROBE_STYLE = {"ok": "bold green", "rate limited": "bold yellow", "down": "bold red"}
 _ERROR_WIDTH = 48
+
+
+PROBE_STATES = ("ok", "rate limited", "down")
+"""What a probe can find: an answer; a 429 (the provider is up and the key works, it is only
+throttling this key for now); anything else."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ProbeResult:
-    """The outcome of one active health probe of one provider."""
+    """The outcome of one active health probe of one provider.
+
+    ``state`` is one of :data:`PROBE_STATES`; ``ok`` is True only for ``"ok"``.
+    """
 
     provider: str
     model: str
@@ -61,6 +71,15 @@ class ProbeResult:
     ok: bool
     elapsed_ms: float | None = None
     error: str | None = None
+    state: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.state:
+            object.__setattr__(self, "state", "ok" if self.ok else "down")
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (``juggler health --json``)."""
+        return dataclasses.asdict(self)
 
 
 def _field(item: Any, name: str, default: Any = None) -> Any:
@@ -139,15 +158,23 @@ def _is_row(data: Mapping[str, Any]) -> bool:
 def health_rows(status: Any) -> list[dict[str, Any]]:
     """Flatten a health report into rows with ``provider``, ``model`` and the health fields.
 
-    Accepts ``{"provider/model": figures}``, ``{provider: {model: figures}}``, a list of
-    figures that name their provider and model, and figures as mappings, pydantic models or
-    dataclasses.
+    Accepts ``{"provider/model": figures}``, ``{provider: {model: figures}}``,
+    ``{provider: {"circuit_state": …, "models": {model: figures}}}``, a list of figures that
+    name their provider and model, and figures as mappings, pydantic models or dataclasses.
+    This is the one place that knows the shape of ``get_health_status()``.
     """
     rows: list[dict[str, Any]] = []
 
     def visit(item: Any, path: Sequence[str]) -> None:
         data = _as_dict(item)
         if data is None:
+            return
+        models = data.get("models")
+        if isinstance(models, Mapping) and path:
+            # Keyed by provider, with per-model detail under "models" (the seed's shape):
+            # the rows are the models; the provider's own summary is derived from them.
+            for model, figures in models.items():
+                visit(figures, [*path, str(model)])
             return
         if _is_row(data):
             row = dict(data)
@@ -228,12 +255,12 @@ def health_table(status: Any, *, title: str | None = "health", active_only: bool
 
 
 def probe_table(results: Iterable[ProbeResult], *, title: str | None = "health probe") -> Table:
-    """A table of active probe results: provider, model, capability, ok, ms, error."""
+    """A table of active probe results: provider, model, capability, state, ms, error."""
     table = Table(title=title, title_justify="left")
     table.add_column("provider", style="bold", no_wrap=True)
     table.add_column("model", no_wrap=True, overflow="ellipsis", max_width=32)
     table.add_column("probe", no_wrap=True)
-    table.add_column("ok", no_wrap=True)
+    table.add_column("state", no_wrap=True)
     table.add_column("ms", justify="right", no_wrap=True)
     table.add_column("error", overflow="fold")
     for r in results:
@@ -241,7 +268,7 @@ def probe_table(results: Iterable[ProbeResult], *, title: str | None = "health p
             r.provider,
             r.model,
             r.capability,
-            Text("ok", style="bold green") if r.ok else Text("down", style="bold red"),
+            Text(r.state, style=_PROBE_STYLE.get(r.state, "")),
             _ms(r.elapsed_ms),
             _short(r.error),
         )

@@ -22,7 +22,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
-from juggler.testing._schema import CANNED, Hints, synthesize
+from juggler.testing._schema import CANNED, Hints, keys_named, schema_in_text, synthesize
 
 __all__ = [
     "ChatInput",
@@ -39,7 +39,6 @@ __all__ = [
 
 _TOOL_WORDS = re.compile(r"\b(tools?|weather|use|using)\b", re.IGNORECASE)
 _WORDS = re.compile(r"\w+", re.UNICODE)
-_IDENT = re.compile(r"^[A-Za-z_][\w-]{0,40}$")
 
 
 @dataclass(slots=True)
@@ -57,6 +56,8 @@ class ChatInput:
 
     ``tool_choice`` is ``"auto"``, ``"none"``, ``"required"`` (also ``"any"``) or a tool
     name. ``after_tool`` holds the last tool result when the conversation ends with one.
+    ``context`` is every text of the request (system included): JSON mode looks there for
+    a schema or the keys to answer with.
     """
 
     model: str
@@ -69,6 +70,7 @@ class ChatInput:
     max_tokens: int | None = None
     stop: list[str] = field(default_factory=list)
     prompt_tokens: int = 1
+    context: str = ""
 
 
 @dataclass(slots=True)
@@ -123,12 +125,28 @@ def pick_tool(tools: list[Tool], choice: str, prompt: str) -> Tool | None:
     return tools[0]
 
 
-def _json_object(prompt: str) -> dict[str, Any]:
-    """JSON mode: the keys the prompt quotes (e.g. 'setup' and 'punchline'), or ``answer``."""
-    keys = [q for q in Hints.from_prompt(prompt).quoted if _IDENT.match(q)]
-    if not keys:
-        return {"answer": _sentence(prompt, "")}
-    return {k: CANNED.get(k.lower(), f"sample {k}") for k in dict.fromkeys(keys)}
+def _json_object(inp: ChatInput, fallback: bool = True) -> dict[str, Any] | None:
+    """JSON mode, as a model that read the prompt: an object valid against a schema written
+    out in the request (output parsers put one in the prompt), else with the keys the prompt
+    names ('setup' and 'punchline'; "with keys setup and punchline"), else ``{"answer": …}``
+    (None instead when not ``fallback``)."""
+    prompt = inp.last_user
+    schema = schema_in_text(inp.context) or schema_in_text(prompt)
+    if schema is not None:
+        value = synthesize(schema, Hints.from_prompt(prompt))
+        return value if isinstance(value, dict) else {"answer": value}
+    keys = keys_named(prompt) or keys_named(inp.context)
+    if keys:
+        return {k: CANNED.get(k.lower(), f"sample {k}") for k in keys}
+    return {"answer": _sentence(prompt, "")} if fallback else None
+
+
+def _free_form(schema: dict[str, Any]) -> bool:
+    """A tool that takes any object (``{"type": "object"}``, no properties at all): how
+    JSON mode is emulated with a forced tool (Anthropic)."""
+    return str(schema.get("type", "object")).lower() == "object" and not any(
+        k in schema for k in ("properties", "anyOf", "oneOf", "allOf", "$ref", "items")
+    )
 
 
 def _sentence(prompt: str, model: str) -> str:
@@ -148,6 +166,8 @@ def reply(inp: ChatInput) -> Reply:
             args = synthesize(tool.parameters, Hints.from_prompt(inp.last_user), tool.name)
             if not isinstance(args, dict):
                 args = {}
+            if _free_form(tool.parameters):
+                args = _json_object(inp, fallback=False) or args
             args_text = json.dumps(args, ensure_ascii=False)
             return Reply(
                 tool_calls=[(call_id("call_", tool.name, args), tool.name, args)],
@@ -163,7 +183,7 @@ def reply(inp: ChatInput) -> Reply:
             synthesize(inp.schema, Hints.from_prompt(inp.last_user)), ensure_ascii=False
         )
     elif inp.json_object:
-        text = json.dumps(_json_object(inp.last_user), ensure_ascii=False)
+        text = json.dumps(_json_object(inp), ensure_ascii=False)
     else:
         text = _sentence(inp.last_user, inp.model)
     finish = "stop"

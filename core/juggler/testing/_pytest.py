@@ -16,8 +16,10 @@ def simulator_fixture(
     *,
     name: str = "simulator",
     scope: str = "function",
+    any_model: bool = False,
 ) -> Callable[..., Any]:
-    """Make a pytest fixture called ``name`` that yields a started ``ProviderSimulator``.
+    """Make a pytest fixture called ``name`` that yields a started ``ProviderSimulator``
+    (``any_model=True``: every provider serves every model name).
 
     In a test module or conftest::
 
@@ -30,7 +32,7 @@ def simulator_fixture(
 
     @pytest.fixture(name=name, scope=scope)  # type: ignore[call-overload]
     def _simulator() -> Iterator[ProviderSimulator]:
-        with ProviderSimulator(scenarios) as sim:
+        with ProviderSimulator(scenarios, any_model=any_model) as sim:
             yield sim
 
     return _simulator  # type: ignore[no-any-return]

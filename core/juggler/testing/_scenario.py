@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -52,7 +52,14 @@ class Scenario:
         first_chunk_delay_ms: pause between the stream's headers and its first event.
         dimensions: embedding size when the request does not ask for one.
         models: extra ``{capability: model}`` for ``providers_config()`` (useful for names
-            that are not catalogued, which otherwise only offer chat).
+            that are not catalogued, which otherwise only offer chat). These models are
+            served too.
+        known_models: more model names this provider serves (besides its catalogue models,
+            the vendor's well-known ones and ``models``).
+        any_model: serve every model name. Otherwise an unknown model gets the vendor's own
+            "model not found" answer (404 ``model_not_found``; Voyage: its 400), so a chain
+            with a misspelt model falls over as it would in production. A name outside the
+            catalogue that lists no ``models``/``known_models`` serves every model.
     """
 
     wire: str | None = None
@@ -71,8 +78,13 @@ class Scenario:
     first_chunk_delay_ms: float = 0.0
     dimensions: int = 256
     models: Mapping[str, str] | None = None
+    known_models: Sequence[str] = ()
+    any_model: bool = False
 
     def __post_init__(self) -> None:
+        if isinstance(self.known_models, str):
+            raise ValueError("known_models is a list of model names, not one string")
+        object.__setattr__(self, "known_models", tuple(str(m) for m in self.known_models))
         if self.latency not in ("fixed", "normal", "heavy_tail"):
             raise ValueError(f"latency must be fixed, normal or heavy_tail, not {self.latency!r}")
         if self.latency_ms < 0 or self.jitter_ms < 0:
@@ -130,6 +142,7 @@ class Scenario:
         data = asdict(self)
         data["error_rates"] = {str(k): v for k, v in self.error_rates.items()}
         data["models"] = dict(self.models) if self.models else None
+        data["known_models"] = list(self.known_models)
         return data
 
     @classmethod

@@ -10,13 +10,14 @@ fields are always present. Gemini's upper-case types (``OBJECT``, ``STRING``) ar
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CANNED", "Hints", "synthesize"]
+__all__ = ["CANNED", "Hints", "keys_named", "schema_in_text", "synthesize"]
 
 CANNED: dict[str, str] = {
     "setup": "Why did the cat sit on the computer?",
@@ -45,6 +46,14 @@ _QUOTED = re.compile(
     r"|\"([^\"\n]+?)\"|“([^”\n]+?)”|「([^」\n]+?)」"
 )
 _MAX_DEPTH = 6
+_IDENT = re.compile(r"^[A-Za-z_][\w-]{0,40}$")
+_BACKTICKED = re.compile(r"`([A-Za-z_][\w-]{0,40})`")
+# "with keys setup and punchline", "the fields: name, age", "properties a, b & c"
+_KEY_LIST = re.compile(
+    r"\b(?:keys|fields|properties|attributes)\b\s*(?::|named|called)?\s*"
+    r"([A-Za-z_]\w*(?:\s*(?:,\s*(?:and\s+)?|\band\b|&)\s*[A-Za-z_]\w*)+)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -250,3 +259,36 @@ def _default_text(hints: Hints, name: str) -> str:
     if words:
         return " ".join(words[:8])
     return f"sample {name}"
+
+
+def schema_in_text(text: str) -> dict[str, Any] | None:
+    """The last JSON schema written out in ``text`` (an object with ``properties``), e.g. the
+    format instructions output parsers add to a prompt; None when there is none."""
+    decoder = json.JSONDecoder()
+    found: dict[str, Any] | None = None
+    start = text.find("{")
+    while start != -1:
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except ValueError:
+            start = text.find("{", start + 1)
+            continue
+        if isinstance(value, dict) and isinstance(value.get("properties"), dict):
+            found = value
+        start = text.find("{", end)
+    return found
+
+
+def keys_named(text: str) -> list[str]:
+    """Object keys a prompt asks for: quoted or backticked names ('setup' and 'punchline'),
+    or a list after "keys"/"fields"/"properties" (with keys setup and punchline)."""
+    keys = [q for q in Hints.from_prompt(text).quoted if _IDENT.match(q)]
+    keys += _BACKTICKED.findall(text)
+    if not keys:
+        for match in _KEY_LIST.finditer(text):
+            keys += [
+                k
+                for k in re.split(r"\s*(?:,|\band\b|&)\s*", match.group(1), flags=re.IGNORECASE)
+                if k and k.lower() != "and"
+            ]
+    return list(dict.fromkeys(keys))

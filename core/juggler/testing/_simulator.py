@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from juggler.providers.catalog import CATALOG
+from juggler.testing._models import served_models
 from juggler.testing._scenario import Decision, Scenario
 from juggler.testing._server import Answer, HttpServer, NoAnswer, Request, Response, StreamResponse
 from juggler.testing.wires.anthropic import AnthropicWire
@@ -98,11 +99,13 @@ def provider_config(
 
 @dataclass(frozen=True, slots=True)
 class _Provider:
-    """A provider's scenario, wire and random source; swapped whole, never mutated."""
+    """A provider's scenario, wire, random source and the models it serves (None: every
+    name); swapped whole, never mutated."""
 
     scenario: Scenario
     wire: WireFormat
     rng: random.Random
+    served: frozenset[str] | None
 
 
 def _as_scenario(value: Scenario | Mapping[str, Any] | None) -> Scenario:
@@ -121,6 +124,9 @@ class ProviderSimulator:
         host: interface to bind (default loopback only).
         port: 0 takes a free port.
         api_key: the key ``providers_config()`` hands out (the simulator accepts any key).
+        any_model: serve every model name on every provider, as if each scenario had
+            ``any_model=True``. By default an unknown model gets the vendor's "model not
+            found" answer (see ``juggler.testing._models``).
     """
 
     def __init__(
@@ -130,10 +136,12 @@ class ProviderSimulator:
         host: str = "127.0.0.1",
         port: int = 0,
         api_key: str = SIM_KEY,
+        any_model: bool = False,
     ) -> None:
         self.host = host
         self.port = port
         self.api_key = api_key
+        self.any_model = any_model
         self._lock = threading.Lock()
         self._providers: dict[str, _Provider] = {}
         self._counts: dict[str, Counter[Decision]] = {}
@@ -154,8 +162,9 @@ class ProviderSimulator:
         """Add a provider or replace its scenario, also while the server runs."""
         sc = _as_scenario(scenario)
         wire = WIRES[wire_of(name, sc)]
+        served = served_models(name, sc, self.any_model)
         with self._lock:
-            self._providers[name] = _Provider(sc, wire, random.Random(sc.seed))
+            self._providers[name] = _Provider(sc, wire, random.Random(sc.seed), served)
             self._counts.setdefault(name, Counter())
 
     def scenario(self, name: str) -> Scenario:
@@ -272,6 +281,7 @@ class ProviderSimulator:
         *,
         port: int = 0,
         timeout: float = 20.0,
+        any_model: bool = False,
     ) -> SimulatorProcess:
         """Run a simulator in its own process (for benchmarks); returns a handle with
         ``url``, ``base_url()``, ``providers_config()``, ``counts()``, ``set_scenario()`` and
@@ -279,7 +289,10 @@ class ProviderSimulator:
         from juggler.testing._spawn import spawn
 
         return spawn(
-            {n: _as_scenario(s) for n, s in (scenarios or {}).items()}, port=port, timeout=timeout
+            {n: _as_scenario(s) for n, s in (scenarios or {}).items()},
+            port=port,
+            timeout=timeout,
+            any_model=any_model,
         )
 
     def __enter__(self) -> ProviderSimulator:
@@ -321,15 +334,14 @@ class ProviderSimulator:
                 scenario.retry_after,
             )
         else:
-            answer = self._answer(name, "/" + rest, request, scenario, wire)
+            answer = self._answer(name, "/" + rest, request, provider)
         status: Decision = answer.kind if isinstance(answer, NoAnswer) else answer.status
         with self._lock:
             self._counts[name][status] += 1
         return delay, answer
 
-    def _answer(
-        self, name: str, path: str, request: Request, scenario: Scenario, wire: WireFormat
-    ) -> Answer:
+    def _answer(self, name: str, path: str, request: Request, provider: _Provider) -> Answer:
+        scenario, wire = provider.scenario, provider.wire
         body: Any = None
         if request.body and "multipart/" not in request.headers.get("content-type", ""):
             try:
@@ -337,6 +349,10 @@ class ProviderSimulator:
             except ValueError:
                 return wire.error(400, "the request body is not valid JSON (simulated)")
         call = Call(name, path, request, body, scenario)
+        if provider.served is not None:
+            model = wire.requested_model(call)
+            if model and model not in provider.served:
+                return wire.model_not_found(model, call)
         try:
             answer = wire.handle(call)
         except Exception as exc:  # a simulator bug must not look like a provider outage

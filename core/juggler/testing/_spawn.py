@@ -86,12 +86,22 @@ class SimulatorProcess:
 
 
 def spawn(
-    scenarios: Mapping[str, Scenario], *, port: int = 0, timeout: float = 20.0
+    scenarios: Mapping[str, Scenario],
+    *,
+    port: int = 0,
+    timeout: float = 20.0,
+    any_model: bool = False,
 ) -> SimulatorProcess:
     """Start a simulator process and wait until it listens."""
     for name, scenario in scenarios.items():
         ProviderSimulator({name: scenario})  # validate here, where the error is readable
-    config = json.dumps({"port": port, "scenarios": {n: s.to_json() for n, s in scenarios.items()}})
+    config = json.dumps(
+        {
+            "port": port,
+            "any_model": any_model,
+            "scenarios": {n: s.to_json() for n, s in scenarios.items()},
+        }
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "juggler.testing._spawn", config],
         stdout=subprocess.PIPE,
@@ -116,7 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     config = json.loads(args[0]) if args else {}
     scenarios = {n: Scenario.from_json(s) for n, s in config.get("scenarios", {}).items()}
-    sim = ProviderSimulator(scenarios, port=int(config.get("port", 0)))
+    sim = ProviderSimulator(
+        scenarios, port=int(config.get("port", 0)), any_model=bool(config.get("any_model"))
+    )
     sim.run(lambda s: print(_READY + s.url, flush=True))
 
 

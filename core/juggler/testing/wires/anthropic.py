@@ -90,6 +90,7 @@ def chat_input(body: dict[str, Any]) -> ChatInput:
         max_tokens=body.get("max_tokens"),
         stop=list(body.get("stop_sequences") or []),
         prompt_tokens=max(1, prompt),
+        context="\n".join([system, *(text_of(m.get("content")) for m in messages)]),
     )
 
 
@@ -185,6 +186,11 @@ class AnthropicWire(WireFormat):
             "error": {"type": kind, "message": message},
             "request_id": f"req_sim{next_id():012d}",
         }
+
+    def model_not_found(self, model: str, call: Call) -> Response:
+        """404 ``not_found_error`` "model: x" (shared/wire/anthropic/messages/mirascope/
+        test_model_not_found)."""
+        return json_answer(self._envelope(404, f"model: {model}"), 404)
 
     def error(self, status: int, message: str, retry_after: float | None = None) -> Response:
         """``{"type": "error", "error": {"type": "overloaded_error", "message": …}}``."""

@@ -188,6 +188,27 @@ class WireFormat(abc.ABC):
         err = self.error(500, "an error object inside a 200 answer (simulated)")
         return Response(200, err.body, "application/json")
 
+    def requested_model(self, call: Call) -> str:
+        """The model the request names ("" when it names none: then nothing is checked)."""
+        return call.model
+
+    def model_not_found(self, model: str, call: Call) -> Response:
+        """The vendor's answer to a model it does not serve (default: OpenAI's 404
+        ``model_not_found``, shared/wire/openai/chat_completions/otel-contrib/
+        test_chat_completion_404.yaml)."""
+        return json_answer(
+            {
+                "error": {
+                    "message": f"The model `{model}` does not exist or you do not have access "
+                    "to it.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "model_not_found",
+                }
+            },
+            404,
+        )
+
 
 def retry_headers(status: int, retry_after: float | None) -> tuple[tuple[str, str], ...]:
     if status == 429 and retry_after is not None:

@@ -195,6 +195,15 @@ class CohereWire(WireFormat):
             }
         )
 
+    def model_not_found(self, model: str, call: Call) -> Response:
+        """404 ``{"id", "message"}`` (shared/wire/cohere/embed_v2/pydantic-ai/
+        TestCohere.test_embed_error.yaml)."""
+        message = (
+            f"model '{model}' not found, make sure the correct model ID was used and that you "
+            "have access to the model."
+        )
+        return json_answer({"id": _uuid(), "message": message}, 404)
+
     def error(self, status: int, message: str, retry_after: float | None = None) -> Response:
         """``{"id": …, "message": …}``."""
         return json_answer(

@@ -111,6 +111,7 @@ def chat_input(body: dict[str, Any], model_name: str) -> ChatInput:
         max_tokens=_get(gen, "maxOutputTokens"),
         stop=list(_get(gen, "stopSequences") or []),
         prompt_tokens=max(1, prompt),
+        context="\n".join([system, *(_parts_text(c) for c in contents)]),
     )
 
 
@@ -185,6 +186,22 @@ class GoogleWire(WireFormat):
     def _envelope(self, status: int, message: str) -> dict[str, Any]:
         code = _STATUS.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
         return {"error": {"code": status, "message": message, "status": code}}
+
+    def requested_model(self, call: Call) -> str:
+        """The model is in the path: ``models/{model}:{method}``."""
+        match = _PATH.search(call.path)
+        return match.group(1) if match else ""
+
+    def model_not_found(self, model: str, call: Call) -> Response:
+        """404 ``NOT_FOUND`` (shared/wire/google/errors/mirascope/test_model_not_found)."""
+        match = _PATH.search(call.path)
+        method = match.group(2) if match else "generateContent"
+        message = (
+            f"models/{model} is not found for API version v1beta, or is not supported for "
+            f"{method}. Call ListModels to see the list of available models and their "
+            "supported methods."
+        )
+        return json_answer(self._envelope(404, message), 404)
 
     def error(self, status: int, message: str, retry_after: float | None = None) -> Response:
         """``{"error": {"code", "message", "status"}}``; a 429 carries a RetryInfo detail."""

@@ -70,6 +70,8 @@ def chat_input(body: dict[str, Any]) -> ChatInput:
     schema = None
     if fmt.get("type") == "json_schema":
         schema = (fmt.get("json_schema") or {}).get("schema") or {"type": "object"}
+    elif fmt.get("type") == "json_object" and isinstance(fmt.get("schema"), dict):
+        schema = fmt["schema"]  # Together's JSON mode takes the schema beside the type
     stop = body.get("stop") or []
     prompt = sum(model.count_tokens(text_of(m.get("content"))) + 3 for m in messages)
     return ChatInput(
@@ -83,6 +85,7 @@ def chat_input(body: dict[str, Any]) -> ChatInput:
         max_tokens=body.get("max_completion_tokens") or body.get("max_tokens"),
         stop=[stop] if isinstance(stop, str) else list(stop),
         prompt_tokens=max(1, prompt),
+        context="\n".join(text_of(m.get("content")) for m in messages),
     )
 
 
@@ -266,6 +269,12 @@ class OpenAIWire(WireFormat):
         if fmt in ("text", "srt", "vtt"):
             return Response(200, result["text"].encode(), "text/plain; charset=utf-8")
         return json_answer({"text": result["text"]})
+
+    def requested_model(self, call: Call) -> str:
+        """The body's ``model``; for audio uploads, the multipart form's ``model`` field."""
+        if "multipart/" in call.request.headers.get("content-type", ""):
+            return parse_multipart(call.request)[0].get("model", "")
+        return call.model
 
     def error(self, status: int, message: str, retry_after: float | None = None) -> Response:
         """OpenAI's envelope: ``{"error": {"message", "type", "param", "code"}}``."""

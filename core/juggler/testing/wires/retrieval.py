@@ -28,6 +28,16 @@ from juggler.testing.wires.base import (
 
 __all__ = ["JinaWire", "VoyageWire"]
 
+# What Voyage lists in its "not supported" message (the simulator's own list, not Voyage's).
+_VOYAGE_LISTED = (
+    "voyage-3.5",
+    "voyage-3.5-lite",
+    "voyage-3-large",
+    "voyage-code-3",
+    "rerank-2.5",
+    "rerank-2.5-lite",
+)
+
 
 class _DetailErrors(WireFormat):
     """Both vendors answer errors as FastAPI does: ``{"detail": "…"}``."""
@@ -47,6 +57,18 @@ class VoyageWire(_DetailErrors):
     """Answers like Voyage AI."""
 
     name = "voyage"
+
+    def model_not_found(self, model: str, call: Call) -> Response:
+        """Voyage answers an unknown model with a 400, not a 404: "Model x is not supported.
+        Supported models are [...]" (shared/wire/voyage/embeddings/pydantic-ai/
+        TestVoyageAI.test_embed_error.yaml)."""
+        kind = "rerank" if call.path.endswith("/rerank") else "embed"
+        supported = sorted(
+            m for m in _VOYAGE_LISTED if m.startswith("rerank") == (kind == "rerank")
+        )
+        return json_answer(
+            {"detail": f"Model {model} is not supported. Supported models are {supported}."}, 400
+        )
 
     def handle(self, call: Call) -> Answer | None:
         """``/embeddings`` and ``/rerank``."""
@@ -90,6 +112,11 @@ class JinaWire(_DetailErrors):
     """Answers like Jina AI."""
 
     name = "jina"
+
+    def model_not_found(self, model: str, call: Call) -> Response:
+        """404 ``{"detail": …}``: no recording of Jina's answer exists in shared/wire, so this
+        is the FastAPI shape its other errors have, with OpenAI's status."""
+        return json_answer({"detail": f"Model {model} not found (simulated)."}, 404)
 
     def handle(self, call: Call) -> Answer | None:
         """``/embeddings`` and ``/rerank``."""
