@@ -36,12 +36,10 @@ and passed through :func:`redact` with the key before they are stored.
 
 from __future__ import annotations
 
-import email.utils
-import json
-import re
-import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from juggler._secrets import redact
 
 if TYPE_CHECKING:
     from juggler._attempts import ModelAttempt
@@ -66,50 +64,10 @@ __all__ = [
     "ServerError",
     "StreamInterruptedError",
     "UnsupportedRequestError",
-    "classify",
-    "parse_retry_after",
     "redact",
 ]
 
-_MAX_MESSAGE = 300
-# Key shapes of the vendors we speak to; a provider sometimes echoes part of a key back.
-_KEY_PATTERNS = re.compile(
-    # The look-behind keeps words like "task-specific" or "mask-generation" intact.
-    r"(?<![A-Za-z0-9_])"
-    r"(sk-[A-Za-z0-9_\-*]{6,}|sk-ant-[A-Za-z0-9_\-*]{6,}|gsk_[A-Za-z0-9*]{6,}|AIza[0-9A-Za-z_\-]{10,}"
-    r"|nvapi-[A-Za-z0-9_\-*]{6,}|pa-[A-Za-z0-9_\-]{10,}|jina_[A-Za-z0-9]{10,}|csk-[A-Za-z0-9*]{6,})"
-)
-# "Incorrect API key provided: sk-abc*****2345." (OpenAI's 401): even a masked echo shows the
-# key's first and last characters, so whatever follows "API key ...:" is dropped.
-_ECHOED_KEY = re.compile(r"(?i)(\bapi[ _-]?key(?: provided)?\s*:\s*)\S+?(?=[.,;]?(?:\s|$))")
-# 400s that another model may well accept: they describe this model's limits.
-_MODEL_SPECIFIC_WORDS = (
-    "unsupported_parameter",
-    "unsupported_value",
-    "tool_use_failed",
-    "model_not_supported",
-    "does not support",
-    "not supported with this model",
-)
-# 4xx that say this provider does not serve the model, whatever the status: Mistral answers an
-# unknown model with 400 ``invalid_model`` ("Invalid model: x"), Voyage with 400 "Model x is not
-# supported" (shared/wire/voyage/embeddings/pydantic-ai/TestVoyageAI.test_embed_error.yaml).
-# Another provider may serve it, so these fall back like a 404 instead of stopping the chain.
-_MODEL_MISSING = re.compile(
-    r"invalid_model|model_not_found|\binvalid model\b"
-    r"|\bmodel [^\s.,;:]+ is not (?:supported|found|available)\b"
-)
-_CONTEXT_WORDS = (
-    "context_length",
-    "context length",
-    "context window",
-    "too long",
-    "maximum context",
-    "too many tokens",
-    "reduce the length",
-    "prompt is too long",
-    "exceeds the maximum",
-)
+MAX_MESSAGE = 300
 
 
 class JugglerError(Exception):
@@ -293,126 +251,3 @@ class _ErrorResponseShim:
 
     def json(self) -> dict[str, Any]:
         return {"models_used": [dict(a) for a in self._models_used]}
-
-
-def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Remove API keys from ``text``: the given secrets, and anything shaped like a vendor key."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return _ECHOED_KEY.sub(r"\1[redacted]", _KEY_PATTERNS.sub("[redacted]", text))
-
-
-def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds or HTTP-date) or ``retry-after-ms``."""
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def _error_message(body: Any, text: str) -> tuple[str, str]:
-    """Pull (message, type/code) out of the error envelopes vendors use."""
-    if isinstance(body, dict):
-        err = body.get("error", body)
-        if isinstance(err, dict):
-            msg = err.get("message") or err.get("detail") or err.get("msg") or ""
-            # OpenAI-style bodies put the generic class in "type" (invalid_request_error) and
-            # the specific reason in "code" (tool_use_failed, unsupported_parameter): keep both.
-            kind = " ".join(
-                str(err[key]) for key in ("type", "code", "status") if err.get(key) is not None
-            )
-            upstream = (err.get("metadata") or {}) if isinstance(err.get("metadata"), dict) else {}
-            if msg and isinstance(upstream.get("raw"), str):
-                # OpenRouter's message is only "Provider returned error"; the cause is here.
-                msg = f"{msg}: {upstream['raw']}"
-            if msg:
-                return str(msg), kind
-        elif isinstance(err, str):
-            return err, str(body.get("type", ""))
-        for key in ("message", "detail"):
-            if isinstance(body.get(key), str):
-                return body[key], str(body.get("type", ""))
-        if isinstance(body.get("detail"), list):
-            return json.dumps(body["detail"])[:_MAX_MESSAGE], "validation"
-    snippet = " ".join(text.split())
-    if snippet.lstrip().startswith("<"):
-        return "non-JSON error page: " + snippet[:120], "html"
-    return snippet or "(empty body)", ""
-
-
-def classify(
-    status: int,
-    headers: Mapping[str, str],
-    body_text: str,
-    *,
-    provider: str,
-    model: str,
-    secrets: Iterable[str | None] = (),
-) -> ProviderError:
-    """Turn one non-2xx HTTP answer into the right :class:`ProviderError`."""
-    try:
-        body: Any = json.loads(body_text) if body_text else None
-    except ValueError:
-        body = None
-    message, kind = _error_message(body, body_text)
-    message = redact(message, secrets)[:_MAX_MESSAGE]
-    lowered = f"{kind} {message}".lower()
-    retry_after = parse_retry_after(headers)
-    cls: type[ProviderError]
-    if status == 429:
-        cls = RateLimitError
-    elif status in (401, 403):
-        cls = AuthenticationError
-    elif status == 404:
-        cls = ModelNotFoundError
-    elif status == 413 or (400 <= status < 500 and any(w in lowered for w in _CONTEXT_WORDS)):
-        cls = ContextLengthError
-    elif status == 408:
-        cls = ProviderTimeoutError
-    elif 400 <= status < 500 and _MODEL_MISSING.search(lowered):
-        cls = ModelNotFoundError
-    elif 400 <= status < 500 and any(w in lowered for w in _MODEL_SPECIFIC_WORDS):
-        cls = UnsupportedRequestError
-    elif 400 <= status < 500:
-        cls = BadRequestError
-    elif status == 529 or "overloaded" in lowered:
-        cls = OverloadedError
-    else:
-        cls = ServerError
-    return cls(message, provider=provider, model=model, status_code=status, retry_after=retry_after)
-
-
-def error_in_body(
-    body: Any, *, provider: str, model: str, secrets: Iterable[str | None] = ()
-) -> ProviderError | None:
-    """An ``error`` object inside a 2xx answer (some gateways do this) becomes an error."""
-    if isinstance(body, dict) and body.get("error") and not body.get("choices"):
-        message, _ = _error_message(body, "")
-        code = body["error"].get("code") if isinstance(body["error"], dict) else None
-        status = code if isinstance(code, int) and 400 <= code < 600 else None
-        if status is not None:
-            return classify(
-                status, {}, json.dumps(body), provider=provider, model=model, secrets=secrets
-            )
-        return InvalidResponseError(
-            "error inside a 200 answer: " + redact(message, secrets)[:_MAX_MESSAGE],
-            provider=provider,
-            model=model,
-            status_code=200,
-        )
-    return None

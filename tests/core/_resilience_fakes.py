@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from juggler import Juggler
-from juggler._exceptions import ProviderError, classify
+from juggler._exceptions import ProviderError
 from juggler._types import Capability, Usage
+from juggler.providers._classify import classify
 from juggler.providers.base import BaseProvider
 from juggler.providers.catalog import ProviderSpec
 from juggler.providers.types import (

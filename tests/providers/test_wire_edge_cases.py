@@ -20,7 +20,8 @@ from juggler import (
     Juggler,
     RequestRejectedError,
 )
-from juggler._exceptions import ModelNotFoundError, UnsupportedRequestError, classify
+from juggler._exceptions import ModelNotFoundError, UnsupportedRequestError
+from juggler.providers._classify import classify
 
 OK = {
     "id": "chatcmpl-1",

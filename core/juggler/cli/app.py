@@ -16,10 +16,10 @@ from typing import Annotated, Any
 
 import typer
 
+import juggler.cli.jsonout as jsonout
 from juggler._attempts import ModelAttempt
 from juggler._exceptions import AllProvidersFailedError, StreamInterruptedError
 from juggler._types import Capability
-from juggler.cli import jsonout
 from juggler.cli.common import (
     EXIT_PROVIDER,
     CliError,

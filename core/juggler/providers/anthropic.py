@@ -19,7 +19,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from juggler._exceptions import InvalidResponseError, classify
+from juggler._exceptions import InvalidResponseError
 from juggler._types import ToolCall, Usage
 from juggler.providers._anthropic_convert import (
     DEFAULT_MAX_TOKENS,
@@ -30,6 +30,7 @@ from juggler.providers._anthropic_convert import (
     to_anthropic_tools,
     usage_from_anthropic,
 )
+from juggler.providers._classify import classify
 from juggler.providers.base import BaseProvider
 from juggler.providers.types import ChatDelta, ChatRequest, ChatResult, ToolCallDelta
 

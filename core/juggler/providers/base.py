@@ -24,11 +24,10 @@ from juggler._exceptions import (
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
-    classify,
-    error_in_body,
     redact,
 )
 from juggler._types import Capability
+from juggler.providers._classify import classify, error_in_body
 from juggler.providers.catalog import ProviderSpec
 from juggler.providers.transport import HttpClients
 from juggler.providers.types import (

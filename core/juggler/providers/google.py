@@ -28,8 +28,9 @@ from typing import Any
 
 import httpx
 
-from juggler._exceptions import InvalidResponseError, classify
+from juggler._exceptions import InvalidResponseError
 from juggler._types import ToolCall, Usage
+from juggler.providers._classify import classify
 from juggler.providers._google_convert import (
     finish_reason,
     generation_config,

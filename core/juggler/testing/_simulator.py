@@ -18,29 +18,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from juggler.providers.catalog import CATALOG
+from juggler.testing._addresses import SIM_KEY, WIRES, base_path, provider_config, wire_of
 from juggler.testing._models import served_models
 from juggler.testing._scenario import Decision, Scenario
 from juggler.testing._server import Answer, HttpServer, NoAnswer, Request, Response, StreamResponse
-from juggler.testing.wires.anthropic import AnthropicWire
 from juggler.testing.wires.base import Call, WireFormat, json_answer, malformed
-from juggler.testing.wires.cohere import CohereWire
-from juggler.testing.wires.google import GoogleWire
-from juggler.testing.wires.openai import OpenAIWire
-from juggler.testing.wires.retrieval import JinaWire, VoyageWire
 
 if TYPE_CHECKING:
     from juggler.testing._spawn import SimulatorProcess
 
 __all__ = ["WIRES", "ProviderSimulator", "base_path", "provider_config"]
 
-WIRES: dict[str, WireFormat] = {
-    w.name: w
-    for w in (OpenAIWire(), AnthropicWire(), GoogleWire(), CohereWire(), VoyageWire(), JinaWire())
-}
-SIM_KEY = "sim-key"
 _MESSAGES = {
     401: "Invalid API key (simulated).",
     403: "This key may not use this model (simulated).",
@@ -52,49 +41,6 @@ _MESSAGES = {
     504: "Gateway timeout (simulated).",
     529: "Overloaded (simulated).",
 }
-
-
-def wire_of(name: str, scenario: Scenario) -> str:
-    """The wire format a simulated provider speaks; names not in the catalogue need one."""
-    spec = CATALOG.get(name)
-    if spec is not None:
-        if scenario.wire and scenario.wire != spec.wire:
-            raise ValueError(
-                f"{name!r} speaks {spec.wire!r} (catalogue); Scenario(wire={scenario.wire!r}) "
-                "would not be what the Juggler sends. Use another provider name for it."
-            )
-        return spec.wire
-    if not scenario.wire:
-        raise ValueError(
-            f"{name!r} is not a catalogued provider: give its wire format, "
-            f"e.g. Scenario(wire='openai') (known: {', '.join(sorted(WIRES))})"
-        )
-    if scenario.wire not in WIRES:
-        raise ValueError(f"unknown wire {scenario.wire!r}; known: {', '.join(sorted(WIRES))}")
-    return scenario.wire
-
-
-def base_path(name: str, scenario: Scenario) -> str:
-    """The vendor's base path (as in the catalogue's base_url), e.g. ``/openai/v1`` for groq."""
-    spec = CATALOG.get(name)
-    if spec is not None:
-        return urlsplit(spec.base_url).path.rstrip("/")
-    return WIRES[wire_of(name, scenario)].default_base_path
-
-
-def provider_config(
-    url: str, name: str, scenario: Scenario, api_key: str = SIM_KEY
-) -> dict[str, Any]:
-    """One ``providers=`` entry pointing the Juggler at the simulated provider."""
-    config: dict[str, Any] = {
-        "api_key": api_key,
-        "base_url": f"{url}/{name}{base_path(name, scenario)}",
-    }
-    if name not in CATALOG:
-        config["wire"] = wire_of(name, scenario)
-    if scenario.models:
-        config["models"] = dict(scenario.models)
-    return config
 
 
 @dataclass(frozen=True, slots=True)

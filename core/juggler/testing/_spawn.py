@@ -1,6 +1,6 @@
 """A simulator in its own process, so a benchmark's client never shares its CPU.
 
-``ProviderSimulator.spawn(...)`` starts ``python -m juggler.testing._spawn '<scenarios JSON>'``,
+``ProviderSimulator.spawn(...)`` starts ``python -m juggler.testing._child '<scenarios JSON>'``,
 reads the URL the child prints once it listens, and returns a :class:`SimulatorProcess`. The
 handle talks to the child through the simulator's ``/_sim/…`` control endpoints.
 """
@@ -16,12 +16,12 @@ from typing import Any
 
 import httpx
 
+from juggler.testing._addresses import provider_config, wire_of
 from juggler.testing._scenario import Decision, Scenario
-from juggler.testing._simulator import ProviderSimulator, provider_config
 
-__all__ = ["SimulatorProcess", "main", "spawn"]
+__all__ = ["SimulatorProcess", "spawn"]
 
-_READY = "JUGGLER-SIMULATOR-READY "
+READY = "JUGGLER-SIMULATOR-READY "
 
 
 class SimulatorProcess:
@@ -94,7 +94,7 @@ def spawn(
 ) -> SimulatorProcess:
     """Start a simulator process and wait until it listens."""
     for name, scenario in scenarios.items():
-        ProviderSimulator({name: scenario})  # validate here, where the error is readable
+        wire_of(name, scenario)  # validate here, where the error is readable
     config = json.dumps(
         {
             "port": port,
@@ -103,7 +103,7 @@ def spawn(
         }
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "juggler.testing._spawn", config],
+        [sys.executable, "-m", "juggler.testing._child", config],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -114,23 +114,8 @@ def spawn(
     selector.register(process.stdout, selectors.EVENT_READ)
     line = process.stdout.readline() if selector.select(timeout) else ""
     selector.close()
-    if not line.startswith(_READY):
+    if not line.startswith(READY):
         process.kill()
         process.wait(5)
         raise RuntimeError(f"the simulator process did not start (got {line.strip()!r})")
-    return SimulatorProcess(process, line[len(_READY) :].strip(), scenarios)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Child entry point: serve the scenarios given as JSON, print the URL, run until killed."""
-    args = sys.argv[1:] if argv is None else argv
-    config = json.loads(args[0]) if args else {}
-    scenarios = {n: Scenario.from_json(s) for n, s in config.get("scenarios", {}).items()}
-    sim = ProviderSimulator(
-        scenarios, port=int(config.get("port", 0)), any_model=bool(config.get("any_model"))
-    )
-    sim.run(lambda s: print(_READY + s.url, flush=True))
-
-
-if __name__ == "__main__":
-    main()
+    return SimulatorProcess(process, line[len(READY) :].strip(), scenarios)

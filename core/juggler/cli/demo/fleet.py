@@ -14,15 +14,18 @@ import math
 import statistics
 import struct
 import wave
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from juggler._attempts import ModelAttempt
 from juggler._types import Capability, Target
 from juggler.providers import WIRE_FORMATS
 from juggler.providers.base import BaseProvider
 from juggler.providers.catalog import CATALOG
+
+if TYPE_CHECKING:
+    from juggler._juggler import Juggler
 
 __all__ = [
     "HealthRecorder",
@@ -206,3 +209,11 @@ def counts_line(counts: Mapping[str, Mapping[Any, int]]) -> str:
             )
             parts.append(f"{name} {cells}")
     return ", ".join(parts) or "none"
+
+
+PROMPT = "In one sentence: why do LLM apps need fallbacks?"
+
+
+def health_source(juggler: Juggler) -> Callable[[], Any]:
+    """What the demo shows after each step: the Juggler's own health status."""
+    return juggler.get_health_status

@@ -95,10 +95,10 @@ class ResilienceStory:
         return sim, name, chain, sim.providers_config(), os.environ
 
     def _juggler(self, chain: list[str], config: Mapping[str, Any], env: Any, **kw: Any) -> Juggler:
-        from juggler.cli.demo.story import _health_source
+        from juggler.cli.demo.fleet import health_source
 
         juggler = Juggler(chat=chain, providers=config, env=env, retry_base_wait=0.05, **kw)
-        self.story.health = _health_source(juggler)
+        self.story.health = health_source(juggler)
         return juggler
 
     # ----- step 4 -----
@@ -136,7 +136,7 @@ class ResilienceStory:
     def _outage(
         self, juggler: Juggler, sim: Any, down: str, chain: list[str], clock: DemoClock
     ) -> None:
-        from juggler.cli.demo.story import PROMPT
+        from juggler.cli.demo.fleet import PROMPT
         from juggler.testing import Scenario
 
         out = self.story.out
@@ -195,7 +195,7 @@ class ResilienceStory:
             if len(chain) < 2:
                 self.story.skip("needs two chat providers")
                 return
-            from juggler.cli.demo.story import PROMPT
+            from juggler.cli.demo.fleet import PROMPT
 
             with self._juggler(chain, config, env, hedge_after_ms=HEDGE_MS) as juggler:
                 started = time.perf_counter()

@@ -25,10 +25,11 @@ from juggler._exceptions import CapabilityNotConfiguredError, JugglerError
 from juggler._juggler import Juggler
 from juggler._types import Capability
 from juggler.cli.demo.fleet import (
-    HealthRecorder,
+    PROMPT,
     chain_for,
     counts_line,
     demo_scenarios,
+    health_source,
     story_line,
     tiny_wav,
 )
@@ -37,7 +38,6 @@ from juggler.cli.tables import health_table, models_used_table
 
 __all__ = ["Story", "run_demo"]
 
-PROMPT = "In one sentence: why do LLM apps need fallbacks?"
 DOCS = [
     "Fallbacks keep an app answering when a provider rate-limits or fails.",
     "Bananas are rich in potassium.",
@@ -71,16 +71,6 @@ class Story:
     def skip(self, why: str) -> None:
         """A step that cannot run here, and why."""
         self.out.print(f"[yellow]skipped:[/] {escape(why)}")
-
-
-def _health_source(juggler: Juggler) -> Callable[[], Any]:
-    """The Juggler's own ``get_health_status`` when it has one, else a recorder of ours."""
-    own = getattr(juggler, "get_health_status", None)
-    if callable(own):
-        return own
-    recorder = HealthRecorder()
-    juggler.engine.observers.append(recorder)
-    return recorder.status
 
 
 def _chain(juggler: Juggler | None, step: str, capability: Capability, live: bool) -> list[str]:
@@ -172,7 +162,7 @@ def _simulated(out: Console) -> None:
         )
         with juggler:
             out.print(f"[dim]simulated fleet on {sim.url}; chains: {juggler!r}[/]")
-            story = Story(out, _health_source(juggler))
+            story = Story(out, health_source(juggler))
             _run_calls(story, juggler, live=False)
         resilience = ResilienceStory(story, sim=sim, config=config)
         resilience.outage()
@@ -190,7 +180,7 @@ def _live(out: Console) -> None:
         )
     with juggler:
         out.print(f"[dim]live chains from your keys: {juggler!r}[/]")
-        story = Story(out, _health_source(juggler))
+        story = Story(out, health_source(juggler))
         _run_calls(story, juggler, live=True)
         chat = _chain(juggler, "fallback", Capability.CHAT, live=True)
     resilience = ResilienceStory(story, sim=None, config={}, live_chain=chat)
