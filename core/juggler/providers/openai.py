@@ -130,16 +130,15 @@ def text_of(content: Any) -> str:
     return ""
 
 
-def parse_tool_arguments(text: str | dict[str, Any] | None) -> dict[str, Any]:
-    """Tool-call arguments arrive as a JSON string; an empty string means no arguments."""
+def parse_tool_arguments(text: str | dict[str, Any] | None) -> Any:
+    """Tool-call arguments arrive as a JSON string; an empty string means no arguments.
+    Valid JSON that is not an object (NVIDIA nemotron-parse sends an array) is kept as it
+    came; only text that is not JSON at all raises (ValueError)."""
     if isinstance(text, dict):
         return text
     if not text or not text.strip():
         return {}
-    value = json.loads(text)
-    if not isinstance(value, dict):
-        raise ValueError("tool arguments are not a JSON object")
-    return value
+    return json.loads(text)
 
 
 def tool_calls_of(raw: Any) -> list[ToolCall]:
