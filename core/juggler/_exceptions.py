@@ -17,6 +17,11 @@ target).
     │   ├── ContextLengthError        400 "too long"   fallback (another model may fit)
     │   ├── UnsupportedRequestError   400 this model refuses a parameter or a tool call
     │   │                                              fallback (another model may take it)
+    │   ├── ContentPolicyError        a safety filter refused the prompt or withheld the
+    │   │                             answer (OpenAI content_policy_violation, Azure
+    │   │                             content_filter, Anthropic stop_reason refusal, Gemini
+    │   │                             blockReason / finishReason SAFETY)
+    │   │                                              fallback (another vendor's policy differs)
     │   ├── BadRequestError           other 4xx        stops the chain: every provider would refuse
     │   ├── ServerError               5xx              fallback, transient
     │   │   └── OverloadedError       529 / overloaded fallback, transient
@@ -51,6 +56,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "CapabilityNotConfiguredError",
+    "ContentPolicyError",
     "ContextLengthError",
     "EmbeddingSpaceError",
     "InvalidRequestError",
@@ -98,6 +104,19 @@ _MODEL_SPECIFIC_WORDS = (
 _MODEL_MISSING = re.compile(
     r"invalid_model|model_not_found|\binvalid model\b"
     r"|\bmodel [^\s.,;:]+ is not (?:supported|found|available)\b"
+)
+# A vendor's safety system refused the request. OpenAI: 400 ``content_policy_violation``
+# ("Your request was rejected as a result of our safety system"), reasoning models' 400
+# ``invalid_prompt`` ("flagged as potentially violating our usage policy"); Azure OpenAI:
+# 400 ``content_filter`` with ``innererror.code`` ``ResponsibleAIPolicyViolation``. Another
+# vendor's policy may well allow it, so these fall back (LiteLLM's content_policy_fallbacks).
+_POLICY_WORDS = (
+    "content_policy_violation",
+    "content_filter",
+    "responsibleaipolicyviolation",
+    "content management policy",
+    "rejected as a result of our safety system",
+    "potentially violating our usage policy",
 )
 _CONTEXT_WORDS = (
     "context_length",
@@ -180,6 +199,15 @@ class ContextLengthError(ProviderError):
 class UnsupportedRequestError(ProviderError):
     """A 400 that is about this model, not the request: an unsupported parameter or value,
     or a tool call the model failed to produce (Groq's ``tool_use_failed``)."""
+
+
+class ContentPolicyError(ProviderError):
+    """A vendor's safety system refused the prompt or withheld the answer.
+
+    Falls back (another vendor's policy may allow the request), and is not retried on the
+    same target, which would refuse again. Nor does it count against the target's circuit:
+    it says something about this request, not about the provider's health.
+    """
 
 
 class BadRequestError(ProviderError):
@@ -384,6 +412,8 @@ def classify(
         cls = ContextLengthError
     elif status == 408:
         cls = ProviderTimeoutError
+    elif 400 <= status < 500 and any(w in lowered for w in _POLICY_WORDS):
+        cls = ContentPolicyError
     elif 400 <= status < 500 and _MODEL_MISSING.search(lowered):
         cls = ModelNotFoundError
     elif 400 <= status < 500 and any(w in lowered for w in _MODEL_SPECIFIC_WORDS):

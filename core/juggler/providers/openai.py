@@ -15,7 +15,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
-from juggler._exceptions import InvalidResponseError
+from juggler._exceptions import ContentPolicyError, InvalidResponseError
 from juggler._types import ToolCall, Usage
 from juggler.providers._rerank import CompatRerankMixin
 from juggler.providers.base import BaseProvider
@@ -223,8 +223,17 @@ class OpenAICompatProvider(CompatRerankMixin):
                 status_code=200,
             ) from exc
         usage = usage_from_openai(body.get("usage")) or Usage()
+        content = text_of(message.get("content"))
+        if choice.get("finish_reason") == "content_filter" and not content and not calls:
+            # Azure OpenAI withholds a filtered answer this way (a 200 with no content).
+            raise self._error(
+                ContentPolicyError,
+                "the answer was withheld by the content filter (finish_reason=content_filter)",
+                model,
+                status_code=200,
+            )
         return ChatResult(
-            content=text_of(message.get("content")),
+            content=content,
             model=body.get("model") or model,
             tool_calls=calls,
             usage=usage,
