@@ -76,6 +76,10 @@ class BaseProvider:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._clients = clients
+        # The variable to set when this provider needs a key it was not given (a catalogued
+        # vendor at its own URL); the planner skips its targets rather than send a request
+        # that can only fail. None: it has a key, or needs none (a custom or local server).
+        self.missing_key: str | None = None
 
     def attach(self, clients: HttpClients) -> None:
         """Use ``clients`` for HTTP unless the provider was built with its own. A Juggler
