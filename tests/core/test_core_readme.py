@@ -53,3 +53,8 @@ def test_the_readme_exception_tree_has_the_same_classes_as_the_code_tree():
     readme_tree = README.split("## The exception tree", 1)[1].split("```", 2)[1]
     code_tree = (errors.__doc__ or "").split("::", 1)[1].split("A ``ProviderError``", 1)[0]
     assert names(readme_tree) == names(code_tree)
+
+
+def test_the_readme_monitoring_example_counts_answers_by_their_winner():
+    [block] = _python_blocks("result.winner.provider")
+    exec(compile(block, "README.md", "exec"), {})
