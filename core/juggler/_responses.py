@@ -45,7 +45,8 @@ def winner_of(
     they started, so the answer's attempt is usually not ``models_used[0]``."""
     answered = [a for a in models_used if a.success]
     mine = [a for a in answered if provider is None or a.provider == provider]
-    return (mine or answered or [None])[-1]
+    chosen = mine or answered
+    return chosen[-1] if chosen else None
 
 
 class _Answer:

@@ -139,7 +139,8 @@ def _is_row(data: Mapping[str, Any]) -> bool:
 def health_rows(status: Any) -> list[dict[str, Any]]:
     """Flatten a health report into rows with ``provider``, ``model`` and the health fields.
 
-    Accepts ``{"provider/model": figures}``, ``{provider: {model: figures}}``, a list of
+    Accepts ``{provider: {..., "models": {model: figures}}}`` (``get_health_status()``),
+    ``{"provider/model": figures}``, ``{provider: {model: figures}}``, a list of
     figures that name their provider and model, and figures as mappings, pydantic models or
     dataclasses.
     """
@@ -148,6 +149,11 @@ def health_rows(status: Any) -> list[dict[str, Any]]:
     def visit(item: Any, path: Sequence[str]) -> None:
         data = _as_dict(item)
         if data is None:
+            return
+        models = data.get("models")
+        if isinstance(models, Mapping):  # {provider: {figures..., "models": {model: figures}}}
+            for key, value in models.items():
+                visit(value, [*path, str(key)])
             return
         if _is_row(data):
             row = dict(data)
