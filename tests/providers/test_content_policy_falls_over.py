@@ -132,3 +132,35 @@ def test_content_policy_refusals_do_not_open_the_circuit() -> None:
         assert permit is not None
         breakers.record(permit, 0.0, ContentPolicyError("refused", status_code=400))
     assert breakers.state(("openai", "m"), 0.0) == "closed"
+
+
+def recorded_text(path: str) -> str:
+    response = yaml.safe_load((CASSETTES / path).read_text())["interactions"][0]["response"]
+    return str(response["body"]["string"])
+
+
+def test_a_claude_stream_refused_before_any_text_falls_over() -> None:
+    events = recorded_text("anthropic/chat_stream.yaml").split("\n\n")
+    refused = "\n\n".join(e for e in events if "content_block_delta" not in e).replace(
+        '"stop_reason":"end_turn"', '"stop_reason":"refusal"'
+    )
+    sse = {"content-type": "text/event-stream"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "api.anthropic.com":
+            return httpx.Response(200, text=refused, headers=sse)
+        return httpx.Response(200, text=recorded_text("openai/chat_stream.yaml"), headers=sse)
+
+    j = Juggler(
+        chat=["anthropic/claude-sonnet-4-5", "groq/llama-3.1-8b-instant"],
+        env={"GROQ_API_KEY": "g", "ANTHROPIC_API_KEY": "a"},
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    with j.stream_chat("hi") as stream:
+        text = "".join(stream)
+    assert text
+    assert [(a.provider, a.outcome, a.error_type) for a in stream.models_used] == [
+        ("anthropic", "error", "ContentPolicyError"),
+        ("groq", "success", None),
+    ]
+    j.close()
