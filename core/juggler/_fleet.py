@@ -41,9 +41,13 @@ class Fleet:
         if chain:
             return chain
         offering = sorted(n for n, s in CATALOG.items() if capability in s.capabilities)
+        # With no provider at all, the cause is almost always the keys: say so first, in the
+        # seed's words, and name the variables.
+        lead = "" if self.providers else "No providers available: check API keys. "
+        variables = ", ".join(CATALOG[n].api_key_env for n in offering)
         raise CapabilityNotConfiguredError(
-            f"no configured provider offers {capability.value}; providers that do: "
-            f"{', '.join(offering)} (set one of their API keys, or pass "
+            f"{lead}no configured provider offers {capability.value}; providers that do: "
+            f"{', '.join(offering)} (set one of {variables}, or pass "
             f"{capability.value}=['provider/model'])"
         )
 

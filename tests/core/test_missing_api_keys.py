@@ -9,7 +9,7 @@ import logging
 import httpx
 import pytest
 
-from juggler import AllProvidersFailedError, Juggler
+from juggler import AllProvidersFailedError, InvalidRequestError, Juggler
 
 OK = {"model": "m", "choices": [{"message": {"role": "assistant", "content": "hi"}}]}
 
@@ -147,4 +147,13 @@ def test_a_catalogued_vendor_behind_another_base_url_may_stay_keyless() -> None:
     )
     assert j.chat("hi") == "hi"
     assert wire.hosts == ["10.9.8.7"]
+    j.close()
+
+
+def test_with_no_key_at_all_the_discovered_chain_says_no_providers_are_available() -> None:
+    j = Juggler(env={})
+    with pytest.raises(InvalidRequestError) as info:
+        j.chat("hi")
+    assert str(info.value).startswith("No providers available: check API keys.")
+    assert "GROQ_API_KEY" in str(info.value) and "OPENAI_API_KEY" in str(info.value)
     j.close()
