@@ -16,10 +16,9 @@ from juggler._env import load_env_file
 
 
 def test_the_seed_import_path_is_a_thin_alias_of_the_seed_api() -> None:
+    import juggler
     from dgc_backup_models import BackupModelRouter as Router
     from dgc_backup_models import Provider, complete, quick_chat
-
-    import juggler
 
     assert Router is juggler.BackupModelRouter and Provider is juggler.Provider
     assert complete is juggler.complete and quick_chat is juggler.quick_chat
