@@ -164,3 +164,33 @@ def test_a_claude_stream_refused_before_any_text_falls_over() -> None:
         ("groq", "success", None),
     ]
     j.close()
+
+
+def test_a_stream_withheld_by_the_content_filter_before_any_text_falls_over() -> None:
+    events = [
+        e for e in recorded_text("openai/chat_stream.yaml").split("\n\n") if e.startswith("data:")
+    ]
+    first = json.loads(events[0].removeprefix("data: "))
+    first["choices"][0]["delta"] = {"role": "assistant", "content": ""}
+    first["choices"][0]["finish_reason"] = "content_filter"
+    withheld = f"data: {json.dumps(first)}\n\ndata: [DONE]\n\n"
+    sse = {"content-type": "text/event-stream"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "api.openai.com":
+            return httpx.Response(200, text=withheld, headers=sse)
+        return httpx.Response(200, text=recorded_text("openai/chat_stream.yaml"), headers=sse)
+
+    j = Juggler(
+        chat=["openai/gpt-4o-mini", "groq/llama-3.1-8b-instant"],
+        env={"GROQ_API_KEY": "g", "OPENAI_API_KEY": "o"},
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    with j.stream_chat("hi") as stream:
+        text = "".join(stream)
+    assert text
+    assert [(a.provider, a.outcome, a.error_type) for a in stream.models_used] == [
+        ("openai", "error", "ContentPolicyError"),
+        ("groq", "success", None),
+    ]
+    j.close()

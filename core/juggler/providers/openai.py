@@ -249,6 +249,7 @@ class OpenAICompatProvider(CompatRerankMixin):
         async with contextlib.aclosing(
             self.post_sse("/chat/completions", payload, model=model)
         ) as events:
+            delivered = False
             async for event in events:
                 if event.data.strip() == "[DONE]":
                     await self.finish_sse(events)
@@ -277,6 +278,17 @@ class OpenAICompatProvider(CompatRerankMixin):
                         )
                     if choice.get("finish_reason"):
                         delta.finish_reason = choice["finish_reason"]
+                delivered = delivered or bool(delta.text or delta.tool_calls)
+                if delta.finish_reason == "content_filter" and not delivered:
+                    # Azure withholds a filtered streamed answer this way; nothing was said,
+                    # so the next target may answer instead.
+                    raise self._error(
+                        ContentPolicyError,
+                        "the answer was withheld by the content filter (finish_reason="
+                        "content_filter)",
+                        model,
+                        status_code=200,
+                    )
                 yield delta
 
     def embed_payload(self, model: str, request: EmbedRequest) -> dict[str, Any]:
