@@ -210,7 +210,7 @@ def assistant_message(text: str, tool_calls: Sequence[ToolCall | ToolCallBlock])
     for call in tool_calls:
         if isinstance(call, ToolCall):
             call = ToolCallBlock(
-                tool_call_id=call.id, tool_name=call.name, tool_kwargs=call.arguments
+                tool_call_id=call.id, tool_name=call.name, tool_kwargs=call.kwargs
             )
         blocks.append(call)
     return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)

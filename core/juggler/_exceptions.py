@@ -17,6 +17,11 @@ target).
     │   ├── ContextLengthError        400 "too long"   fallback (another model may fit)
     │   ├── UnsupportedRequestError   400 this model refuses a parameter or a tool call
     │   │                                              fallback (another model may take it)
+    │   ├── ContentPolicyError        a safety filter refused the prompt or withheld the
+    │   │                             answer (OpenAI content_policy_violation, Azure
+    │   │                             content_filter, Anthropic stop_reason refusal, Gemini
+    │   │                             blockReason / finishReason SAFETY)
+    │   │                                              fallback (another vendor's policy differs)
     │   ├── BadRequestError           other 4xx        stops the chain: every provider would refuse
     │   ├── ServerError               5xx              fallback, transient
     │   │   └── OverloadedError       529 / overloaded fallback, transient
@@ -49,6 +54,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "CapabilityNotConfiguredError",
+    "ContentPolicyError",
     "ContextLengthError",
     "EmbeddingSpaceError",
     "InvalidRequestError",
@@ -138,6 +144,15 @@ class ContextLengthError(ProviderError):
 class UnsupportedRequestError(ProviderError):
     """A 400 that is about this model, not the request: an unsupported parameter or value,
     or a tool call the model failed to produce (Groq's ``tool_use_failed``)."""
+
+
+class ContentPolicyError(ProviderError):
+    """A vendor's safety system refused the prompt or withheld the answer.
+
+    Falls back (another vendor's policy may allow the request), and is not retried on the
+    same target, which would refuse again. Nor does it count against the target's circuit:
+    it says something about this request, not about the provider's health.
+    """
 
 
 class BadRequestError(ProviderError):

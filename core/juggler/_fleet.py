@@ -6,6 +6,7 @@ catalogued provider whose key is set, in ``DEFAULT_ORDER``, with its default mod
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from juggler.providers.catalog import CATALOG, DEFAULT_ORDER
 from juggler.providers.transport import HttpClients
 
 __all__ = ["Fleet", "build_fleet"]
+
+logger = logging.getLogger("juggler")
 
 TargetSpec = str | Target
 
@@ -38,9 +41,13 @@ class Fleet:
         if chain:
             return chain
         offering = sorted(n for n, s in CATALOG.items() if capability in s.capabilities)
+        # With no provider at all, the cause is almost always the keys: say so first, in the
+        # seed's words, and name the variables.
+        lead = "" if self.providers else "No providers available: check API keys. "
+        variables = ", ".join(CATALOG[n].api_key_env for n in offering)
         raise CapabilityNotConfiguredError(
-            f"no configured provider offers {capability.value}; providers that do: "
-            f"{', '.join(offering)} (set one of their API keys, or pass "
+            f"{lead}no configured provider offers {capability.value}; providers that do: "
+            f"{', '.join(offering)} (set one of {variables}, or pass "
             f"{capability.value}=['provider/model'])"
         )
 
@@ -79,9 +86,12 @@ def build_fleet(
                     f"known: {', '.join(sorted(WIRE_FORMATS))}"
                 )
             key = config.api_key.get_secret_value() if config.api_key else None
-            fleet.providers[name] = wire(
-                spec, api_key=key, base_url=config.base_url or spec.base_url, clients=clients
-            )
+            base_url = config.base_url or spec.base_url
+            instance = wire(spec, api_key=key, base_url=base_url, clients=clients)
+            if key is None and _needs_key(name, base_url):
+                instance.missing_key = spec.api_key_env
+                _warn_keyless(name, spec.api_key_env, environ)
+            fleet.providers[name] = instance
         return fleet.providers[name]
 
     for capability in Capability:
@@ -110,6 +120,30 @@ def build_fleet(
         if name in configs or environ.get(CATALOG[name].api_key_env):
             provider(name)
     return fleet
+
+
+def _needs_key(name: str, base_url: str) -> bool:
+    """A catalogued vendor at its own URL needs a key; a server at another base URL (a
+    local or custom OpenAI-compatible one, a proxy) may be keyless."""
+    spec = CATALOG.get(name)
+    return spec is not None and base_url.rstrip("/") == spec.base_url.rstrip("/")
+
+
+def _warn_keyless(name: str, variable: str, environ: Mapping[str, str]) -> None:
+    """Say once, when the Juggler is built, that a provider's targets will be skipped."""
+    prefix = variable.removesuffix("_API_KEY")
+    near = sorted(
+        k for k in environ if k.upper().startswith(prefix) and "KEY" in k.upper() and k != variable
+    )
+    hint = f" ({', '.join(near)} is set: a misspelling?)" if near else ""
+    logger.warning(
+        "juggler: %s has no API key; its targets will be skipped. Set %s%s, or pass "
+        "providers={%r: {'api_key': ...}}",
+        name,
+        variable,
+        hint,
+        name,
+    )
 
 
 def _discover(

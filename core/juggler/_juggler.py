@@ -361,9 +361,11 @@ class Juggler:
 
     # ----- health -----
 
-    def get_health_status(self) -> dict[str, dict[str, dict[str, Any]]]:
-        """Per provider and model: circuit_state (closed / open / half_open), success_rate,
-        p50_ms, p95_ms, requests, failures, last_error, last_success_at (epoch seconds)."""
+    def get_health_status(self) -> dict[str, dict[str, Any]]:
+        """Per provider: circuit_state (closed / open / half_open), success_rate, p50_ms,
+        p95_ms, requests, failures, last_success_at (epoch seconds), and under ``models`` the
+        same figures (plus last_error) per model. A provider's circuit is closed while any of
+        its models' is, half_open while any is probing, else open."""
         return self._health.status()
 
     async def ahealth_check(self) -> dict[str, bool]:

@@ -20,6 +20,7 @@ __all__ = [
     "RerankResponse",
     "SpeechResponse",
     "TranscriptionResponse",
+    "winner_of",
 ]
 
 
@@ -36,14 +37,41 @@ def _reduce(self: Any) -> tuple[Any, ...]:
     return (_rebuild, (type(self), base(self), dict(self.__dict__)))
 
 
+def winner_of(
+    models_used: Sequence[ModelAttempt], provider: str | None = None
+) -> ModelAttempt | None:
+    """The attempt whose answer was returned: the successful one (outcome ``success`` or
+    ``cache_hit``), of ``provider`` when given. ``models_used`` lists attempts in the order
+    they started, so the answer's attempt is usually not ``models_used[0]``."""
+    answered = [a for a in models_used if a.success]
+    mine = [a for a in answered if provider is None or a.provider == provider]
+    chosen = mine or answered
+    return chosen[-1] if chosen else None
+
+
 class _Answer:
-    """Fields every answer has: who answered, how long it took, and every attempt."""
+    """Fields every answer has: who answered, how long it took, and every attempt.
+
+    ``winner`` (alias ``answered_by``) is the :class:`ModelAttempt` whose answer this is;
+    ``models_used`` lists every attempt in start order, failures first.
+    """
 
     provider: str
     model: str
     latency_ms: float
     models_used: list[ModelAttempt]
     cached: bool
+
+    @property
+    def winner(self) -> ModelAttempt | None:
+        """The attempt that produced this answer (outcome ``success`` or ``cache_hit``).
+        Use it, not ``models_used[0]``, which is the first attempt, often a failure."""
+        return winner_of(self.models_used, self.provider)
+
+    @property
+    def answered_by(self) -> ModelAttempt | None:
+        """Alias of :attr:`winner`."""
+        return self.winner
 
     def _set_meta(
         self,

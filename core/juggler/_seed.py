@@ -2,12 +2,16 @@
 
 ``BackupModelRouter`` is a :class:`Juggler` with an async ``complete`` that takes either a
 prompt string or ``messages=``. The module-level helpers share one lazily created router.
+As the seed says ("Add to your .env or export"), the router reads a ``.env`` file in the
+working directory when there is one, without overriding variables already set.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from juggler._env import seed_environment
 from juggler._exceptions import InvalidRequestError
 from juggler._juggler import Juggler
 from juggler._responses import ChatResponse
@@ -16,7 +20,23 @@ __all__ = ["BackupModelRouter", "complete", "quick_chat"]
 
 
 class BackupModelRouter(Juggler):
-    """The seed's router: ``await router.complete("prompt")`` or ``complete(messages=[...])``."""
+    """The seed's router: ``await router.complete("prompt")`` or ``complete(messages=[...])``.
+
+    Keys come from the environment and from ``env_file`` (default ``.env`` in the working
+    directory, when it exists; variables already set win; needs ``juggler[dotenv]``). An
+    explicit ``env=`` mapping is used as it is, and no file is read.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        env: dict[str, str] | None = None,
+        env_file: str | os.PathLike[str] | None = ".env",
+        **kwargs: Any,
+    ) -> None:
+        if env is None:
+            env = seed_environment(env_file)
+        super().__init__(*args, env=env, **kwargs)
 
     async def complete(
         self,

@@ -100,11 +100,24 @@ class Usage(BaseModel):
         return cls(input_tokens=i, output_tokens=o, total_tokens=t)
 
 
+JsonValue = dict[str, Any] | list[Any] | str | int | float | bool | None
+
+
 class ToolCall(BaseModel):
-    """A tool call normalised across providers: id, name and parsed arguments."""
+    """A tool call normalised across providers: id, name and parsed arguments.
+
+    ``arguments`` is the decoded JSON the model sent: almost always an object (a ``dict``),
+    but kept as it came when it is another JSON value (NVIDIA's nemotron-parse answers with
+    an array). :attr:`kwargs` always gives a ``dict``, for frameworks that need one.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     id: str
     name: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
+    arguments: JsonValue = Field(default_factory=dict)
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """The arguments as a ``dict``: themselves when an object, else ``{"value": ...}``."""
+        return self.arguments if isinstance(self.arguments, dict) else {"value": self.arguments}

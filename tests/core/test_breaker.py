@@ -152,7 +152,7 @@ def test_after_the_cooldown_a_probe_call_closes_the_circuit():
 
     response = vt.run(main())
     assert outcomes(response) == [("a", "success")]
-    assert juggler.get_health_status()["a"]["m"]["circuit_state"] == "closed"
+    assert juggler.get_health_status()["a"]["models"]["m"]["circuit_state"] == "closed"
 
 
 def test_when_every_circuit_is_open_the_soonest_is_tried_anyway():

@@ -40,3 +40,21 @@ def test_the_readme_simulator_and_fake_provider_examples_run_as_written():
     assert len(blocks) >= 2
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
+
+
+def test_the_readme_exception_tree_has_the_same_classes_as_the_code_tree():
+    import re
+
+    import juggler._exceptions as errors
+
+    def names(tree: str) -> set[str]:
+        return set(re.findall(r"\b([A-Z][A-Za-z]+Error)\b", tree))
+
+    readme_tree = README.split("## The exception tree", 1)[1].split("```", 2)[1]
+    code_tree = (errors.__doc__ or "").split("::", 1)[1].split("A ``ProviderError``", 1)[0]
+    assert names(readme_tree) == names(code_tree)
+
+
+def test_the_readme_monitoring_example_counts_answers_by_their_winner():
+    [block] = _python_blocks("result.winner.provider")
+    exec(compile(block, "README.md", "exec"), {})

@@ -39,7 +39,7 @@ def test_status_reports_every_figure_per_provider_and_model():
 
     vt.run(main())
     status = juggler.get_health_status()
-    assert status["a"]["m"] == {
+    assert status["a"]["models"]["m"] == {
         "circuit_state": "closed",
         "success_rate": pytest.approx(2 / 3, abs=1e-3),
         "p50_ms": pytest.approx(100.0),
@@ -49,12 +49,12 @@ def test_status_reports_every_figure_per_provider_and_model():
         "last_error": "ServerError: scripted",
         "last_success_at": 1_700_000_000.0,
     }
-    assert status["b"]["m"]["requests"] == 1
+    assert status["b"]["models"]["m"]["requests"] == 1
 
 
 def test_a_target_never_called_is_listed_with_empty_figures():
     juggler, _ = scripted_juggler(["a/m", "b/m"])
-    figures = juggler.get_health_status()["b"]["m"]
+    figures = juggler.get_health_status()["b"]["models"]["m"]
     assert figures["circuit_state"] == "closed" and figures["requests"] == 0
     assert figures["success_rate"] is None and figures["p95_ms"] is None
 
@@ -75,11 +75,11 @@ def test_a_successful_probe_closes_an_open_circuit():
     async def main():
         for _ in range(5):
             await juggler.achat("hi")
-        assert juggler.get_health_status()["a"]["m"]["circuit_state"] == "open"
+        assert juggler.get_health_status()["a"]["models"]["m"]["circuit_state"] == "open"
         return await juggler.ahealth_check()
 
     assert vt.run(main())["a"] is True
-    assert juggler.get_health_status()["a"]["m"]["circuit_state"] == "closed"
+    assert juggler.get_health_status()["a"]["models"]["m"]["circuit_state"] == "closed"
 
 
 def test_an_embed_only_provider_is_probed_with_an_embedding():
@@ -99,7 +99,7 @@ def test_background_probing_closes_a_recovered_circuit():
             await juggler.achat("hi")
         calls = fakes["a"].calls
         await asyncio.sleep(61)  # virtual time: the probe runs meanwhile
-        state = juggler.get_health_status()["a"]["m"]["circuit_state"]
+        state = juggler.get_health_status()["a"]["models"]["m"]["circuit_state"]
         await juggler.aclose()
         return calls, state
 

@@ -65,7 +65,7 @@ def test_hedge_p95_waits_for_the_targets_own_p95_latency():
         return response, vt.now - started
 
     response, took = vt.run(main())
-    assert juggler.get_health_status()["a"]["m"]["p95_ms"] == pytest.approx(1000.0)
+    assert juggler.get_health_status()["a"]["models"]["m"]["p95_ms"] == pytest.approx(1000.0)
     assert response.provider == "b"
     assert took == pytest.approx(1.0)
 

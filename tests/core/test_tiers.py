@@ -76,3 +76,40 @@ def test_the_context_window_skip_shows_in_models_used():
     assert outcomes(response) == [("a", "skipped"), ("b", "success")]
     assert response.models_used[0].error.startswith("context window 50 <")
     assert fakes["a"].calls == 0
+
+
+SEED_TIERS = {"groq": 1, "together": 1, "openai": 2, "google": 2, "anthropic": 3, "moonshot": 3}
+
+
+def test_catalogue_tiers_follow_the_seed_table():
+    from juggler import CATALOG
+
+    assert {name: CATALOG[name].tier for name in SEED_TIERS} == SEED_TIERS
+
+
+def test_tier_three_of_the_seed_providers_keeps_anthropic_and_moonshot():
+    from juggler import CATALOG
+    from juggler._routing.plan import resolve_target
+
+    chain = [
+        resolve_target(Target(provider=name, model=CATALOG[name].models["chat"]), CATALOG[name])
+        for name in SEED_TIERS
+    ]
+    assert names(plan_chain(chain, tier=3).targets) == ["anthropic", "moonshot"]
+
+
+def test_every_catalogued_provider_has_its_tier_and_reason_in_the_readme():
+    from pathlib import Path
+
+    from juggler import CATALOG
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("| provider | tier | why |", 1)[1].split("\n\n", 1)[0]
+    rows = {
+        cells[0]: cells
+        for line in table.splitlines()
+        if (cells := [c.strip() for c in line.strip("|").split("|")]) and cells[0] in CATALOG
+    }
+    for name, spec in CATALOG.items():
+        assert name in rows, f"README tier table has no row for {name}"
+        assert rows[name][1] == str(spec.tier) and rows[name][2], rows[name]

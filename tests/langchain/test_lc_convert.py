@@ -140,3 +140,16 @@ def test_json_schema_format_names_the_schema_after_its_title() -> None:
     assert fmt["json_schema"]["name"] == "GetWeather"
     assert fmt["json_schema"]["strict"] is True
     assert fmt["json_schema"]["schema"]["required"] == ["city"]
+
+
+def test_tool_arguments_that_are_not_an_object_reach_langchain_as_a_dict() -> None:
+    response = ChatResponse(
+        "",
+        provider="nvidia",
+        model="nvidia/nemotron-parse",
+        tool_calls=[ToolCall(id="c1", name="markdown_no_bbox", arguments=[{"text": "# T"}])],
+        models_used=ATTEMPTS,
+    )
+    message = chat_result(response, {}).generations[0].message
+    assert isinstance(message, AIMessage)
+    assert message.tool_calls[0]["args"] == {"value": [{"text": "# T"}]}

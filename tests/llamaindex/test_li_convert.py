@@ -95,3 +95,14 @@ def test_partial_streamed_arguments_still_parse() -> None:
     block = ToolCallBlock(tool_call_id="c1", tool_name="add", tool_kwargs='{"a": 1, "b": 2')
     (selection,) = tool_selections(ChatMessage(role="assistant", blocks=[block]))
     assert selection.tool_kwargs == {"a": 1, "b": 2}
+
+
+def test_tool_arguments_that_are_not_an_object_reach_llamaindex_as_a_dict() -> None:
+    answer = JugglerChatResponse(
+        "",
+        provider="nvidia",
+        model="nvidia/nemotron-parse",
+        tool_calls=[ToolCall(id="c1", name="markdown_no_bbox", arguments=[{"text": "# T"}])],
+    )
+    (selection,) = tool_selections(chat_response(answer).message)
+    assert selection.tool_kwargs == {"value": [{"text": "# T"}]}

@@ -127,7 +127,7 @@ def test_candidate_withheld_for_safety_is_blocked_and_not_retried(
         gemini("gemini-1.5-flash", retries=2).chat("Tell me a joke about a Brazilians.")
     assert isinstance(info.value.__cause__, ContentBlockedError)
     assert [(a.error_type, a.retry) for a in info.value.models_used] == [
-        ("ContentBlockedError", False)
+        ("ContentPolicyError", False)
     ]
 
 

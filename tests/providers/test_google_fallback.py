@@ -44,7 +44,7 @@ def route(google: str | httpx.Response, anthropic: str) -> Any:
     [
         ("google/chat_error_bad_key.yaml", "AuthenticationError"),
         ("google/chat_error_429.yaml", "RateLimitError"),
-        ("google/chat_blocked_safety.yaml", "ContentBlockedError"),
+        ("google/chat_blocked_safety.yaml", "ContentPolicyError"),
     ],
 )
 def test_chat_falls_back_to_the_next_target(

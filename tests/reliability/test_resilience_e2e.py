@@ -40,7 +40,10 @@ def test_an_outage_opens_the_circuit_and_a_probe_closes_it_after_recovery(sim):
         sim.set_scenario("groq", Scenario(error_rates={503: 1.0}))
         for _ in range(5):
             assert j.chat("hi").provider == "cerebras"
-        assert j.get_health_status()["groq"]["llama-3.1-8b-instant"]["circuit_state"] == "open"
+        assert (
+            j.get_health_status()["groq"]["models"]["llama-3.1-8b-instant"]["circuit_state"]
+            == "open"
+        )
 
         sim.reset_counts()
         first = j.chat("hi").models_used[0]
@@ -51,7 +54,10 @@ def test_an_outage_opens_the_circuit_and_a_probe_closes_it_after_recovery(sim):
         clock.offset += 30.0  # the cool-down passes
         probe = j.chat("hi")
         assert [(a.provider, a.outcome) for a in probe.models_used] == [("groq", "success")]
-        assert j.get_health_status()["groq"]["llama-3.1-8b-instant"]["circuit_state"] == "closed"
+        assert (
+            j.get_health_status()["groq"]["models"]["llama-3.1-8b-instant"]["circuit_state"]
+            == "closed"
+        )
 
 
 def test_a_hedge_beats_a_slow_provider(sim):

@@ -11,7 +11,8 @@ A 401/403 opens every breaker of that provider for ``auth_cooldown`` (a bad key 
 
 Only failures that say something about the provider count: fallback-worthy ``ProviderError``
 s (429, 5xx, timeouts, connection errors, 401/403, 404, invalid answers). A 400 that any
-provider would refuse, a context-length refusal and a cancelled attempt do not.
+provider would refuse, a context-length refusal, a content-policy refusal (about this
+request, not the provider's health) and a cancelled attempt do not.
 
 Defaults and their reasons:
 
@@ -38,7 +39,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from juggler._exceptions import AuthenticationError, ContextLengthError, ProviderError
+from juggler._exceptions import (
+    AuthenticationError,
+    ContentPolicyError,
+    ContextLengthError,
+    ProviderError,
+)
 
 __all__ = ["BreakerConfig", "Breakers", "CircuitBreaker", "CircuitState", "Permit", "counts"]
 
@@ -74,7 +80,7 @@ def counts(error: BaseException) -> bool:
     return (
         isinstance(error, ProviderError)
         and error.fallback
-        and not isinstance(error, ContextLengthError)
+        and not isinstance(error, (ContextLengthError, ContentPolicyError))
     )
 
 

@@ -1,8 +1,12 @@
 """Which targets a call tries, in which order. Pure functions: no I/O, no clock.
 
 The plan starts from the capability's configured chain and applies, in order: the per-call
-tier filter, the preferred provider/model (moved or added to the front), and the context
-window check (targets too small for the request are skipped and recorded).
+tier filter, the preferred provider/model (moved or added to the front), the context
+window check (targets too small for the request are skipped and recorded), and the key
+check: a catalogued provider without its API key is never called; its targets are skipped
+with the reason ``no API key: set OPENAI_API_KEY``. When that leaves no target at all,
+:func:`plan_call` raises ``AllProvidersFailedError`` ("No providers available: check API
+keys") before any request is sent.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from juggler._exceptions import InvalidRequestError
+from juggler._attempts import ModelAttempt
+from juggler._exceptions import AllProvidersFailedError, InvalidRequestError
 from juggler._types import Capability, Target
 from juggler.providers.catalog import ProviderSpec
 
@@ -21,6 +26,7 @@ if TYPE_CHECKING:
     from juggler.providers.types import ChatRequest
 
 __all__ = [
+    "NO_API_KEY",
     "Choices",
     "Plan",
     "estimate_tokens",
@@ -29,6 +35,8 @@ __all__ = [
     "resolve_target",
     "space_of",
 ]
+
+NO_API_KEY = "no API key: set "
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,4 +202,43 @@ def plan_call(
         max_tokens=request.max_tokens if request else None,
     )
     plan.targets = [known_target(providers, t, capability) for t in plan.targets]
+    return _skip_keyless(plan, providers)
+
+
+def _skip_keyless(plan: Plan, providers: Mapping[str, BaseProvider]) -> Plan:
+    """Move targets whose provider lacks its API key to ``skipped``; when none is left,
+    fail now, naming the variables to set (no request could have succeeded)."""
+    ready = []
+    for target in plan.targets:
+        missing = getattr(providers[target.provider], "missing_key", None)
+        if missing:
+            plan.skipped.append((target, NO_API_KEY + missing))
+        else:
+            ready.append(target)
+    plan.targets = ready
+    if not ready and any(reason.startswith(NO_API_KEY) for _, reason in plan.skipped):
+        raise no_providers_available(plan.skipped)
     return plan
+
+
+def no_providers_available(skipped: Sequence[tuple[Target, str]]) -> AllProvidersFailedError:
+    """The error of a call none of whose targets has a key; ``models_used`` holds every
+    skipped target, and the message names the variables to set."""
+    variables = sorted({r.removeprefix(NO_API_KEY) for _, r in skipped if r.startswith(NO_API_KEY)})
+    attempts = [
+        ModelAttempt(
+            provider=t.provider,
+            model=t.model,
+            success=False,
+            outcome="skipped",
+            attempt=i,
+            error=reason,
+        )
+        for i, (t, reason) in enumerate(skipped, start=1)
+    ]
+    return AllProvidersFailedError(
+        attempts,
+        "No providers available: check API keys. Set "
+        + " or ".join(variables)
+        + " (or pass providers={name: {'api_key': ...}}); no request was sent:",
+    )

@@ -19,8 +19,9 @@ from typing import Any
 
 import anyio
 
+from juggler._policy.health import percentile
 from juggler._routing.engine import Engine
-from juggler._types import Capability, Target
+from juggler._types import Capability, Provider, Target
 from juggler.providers.base import BaseProvider
 from juggler.providers.types import (
     ChatRequest,
@@ -42,20 +43,66 @@ __all__ = [
 PROBE_TIMEOUT = 15.0  # a probe answers in about a second when healthy; never wait a minute
 
 
+_STATE_ORDER = ("closed", "half_open", "open")
+
+
+def provider_circuit_state(states: Sequence[str]) -> str:
+    """A provider's circuit state from its models' (one breaker per provider and model).
+
+    The provider is as available as its most available model: ``closed`` when any model's
+    circuit is closed, else ``half_open`` when any is half-open, else ``open`` (every model's
+    circuit is open, as after a 401/403, which opens them all). A provider with no known
+    model is ``closed``.
+    """
+    known = [s for s in states if s in _STATE_ORDER]
+    return min(known, key=_STATE_ORDER.index) if known else "closed"
+
+
 def health_status(
     engine: Engine, chains: Mapping[Capability, Sequence[Target]]
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{provider: {model: {circuit_state, success_rate, p50_ms, p95_ms, requests, failures,
-    last_error, last_success_at}}}`` for every configured target and every one tried."""
+) -> dict[str, dict[str, Any]]:
+    """Keyed by provider, as the seed's ``get_health_status()``::
+
+        {provider: {circuit_state, success_rate, p50_ms, p95_ms, requests, failures,
+                    last_success_at,
+                    models: {model: {circuit_state, success_rate, p50_ms, p95_ms, requests,
+                                     failures, last_error, last_success_at}}}}
+
+    for every configured target and every one tried. A provider's figures pool its models'
+    (success rate over their recent verdicts, latency percentiles over their recent
+    latencies, summed counts, the latest success); its ``circuit_state`` follows
+    :func:`provider_circuit_state`.
+    """
     now = engine.clock()
     keys = {(t.provider, t.model) for chain in chains.values() for t in chain}
     keys.update(engine.health.keys())
     keys.update(engine.breakers.known())
-    out: dict[str, dict[str, dict[str, Any]]] = {}
+    models: dict[str, dict[str, dict[str, Any]]] = {}
     for provider, model in sorted(keys):
         figures = {"circuit_state": engine.breakers.state((provider, model), now)}
         figures.update(engine.health.snapshot(provider, model))
-        out.setdefault(provider, {})[model] = figures
+        models.setdefault(provider, {})[model] = figures
+    out: dict[str, dict[str, Any]] = {}
+    for provider, per_model in models.items():
+        verdicts: list[bool] = []
+        latencies: list[float] = []
+        for model in per_model:
+            health = engine.health.get(provider, model)
+            verdicts += health.outcomes
+            latencies += health.latencies
+        successes = [f["last_success_at"] for f in per_model.values() if f["last_success_at"]]
+        out[provider] = {
+            "circuit_state": provider_circuit_state(
+                [f["circuit_state"] for f in per_model.values()]
+            ),
+            "success_rate": round(sum(verdicts) / len(verdicts), 4) if verdicts else None,
+            "p50_ms": percentile(latencies, 50),
+            "p95_ms": percentile(latencies, 95),
+            "requests": sum(f["requests"] for f in per_model.values()),
+            "failures": sum(f["failures"] for f in per_model.values()),
+            "last_success_at": max(successes) if successes else None,
+            "models": per_model,
+        }
     return out
 
 
@@ -117,17 +164,29 @@ async def probe(engine: Engine, target: Target, capability: Capability) -> bool:
 async def health_check(
     engine: Engine, chains: Mapping[Capability, Sequence[Target]]
 ) -> dict[str, bool]:
-    """Probe every configured provider at once; ``{provider_name: answered}``."""
+    """Probe every configured provider at once: ``{provider: answered}``. The keys are
+    :class:`~juggler.Provider` members for catalogued providers (a ``str`` enum, so
+    ``results["groq"]`` works) and plain names for custom ones. A provider without its API
+    key is not probed (no request could succeed): it is reported False."""
     results: dict[str, bool] = {}
 
     async def one(provider: BaseProvider) -> None:
         found = probe_target(provider, chains)
-        results[provider.name] = found is not None and await probe(engine, *found)
+        keyless = getattr(provider, "missing_key", None) is not None
+        results[provider.name] = found is not None and not keyless and await probe(engine, *found)
 
     async with anyio.create_task_group() as group:
         for provider in engine.providers.values():
             group.start_soon(one, provider)
-    return {name: results[name] for name in engine.providers}
+    return {_provider_key(name): results[name] for name in engine.providers}
+
+
+def _provider_key(name: str) -> str:
+    """``Provider.GROQ`` for a catalogued name, else the name itself."""
+    try:
+        return Provider(name)
+    except ValueError:
+        return name
 
 
 async def probe_open_circuits(
@@ -155,7 +214,7 @@ class Health:
             weakref.WeakKeyDictionary()
         )
 
-    def status(self) -> dict[str, dict[str, dict[str, Any]]]:
+    def status(self) -> dict[str, dict[str, Any]]:
         """See :meth:`juggler.Juggler.get_health_status`."""
         return health_status(self.engine, self.chains)
 

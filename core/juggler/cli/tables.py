@@ -158,10 +158,10 @@ def _is_row(data: Mapping[str, Any]) -> bool:
 def health_rows(status: Any) -> list[dict[str, Any]]:
     """Flatten a health report into rows with ``provider``, ``model`` and the health fields.
 
-    Accepts ``{"provider/model": figures}``, ``{provider: {model: figures}}``,
-    ``{provider: {"circuit_state": …, "models": {model: figures}}}``, a list of figures that
-    name their provider and model, and figures as mappings, pydantic models or dataclasses.
-    This is the one place that knows the shape of ``get_health_status()``.
+    Accepts ``{provider: {..., "models": {model: figures}}}`` (``get_health_status()``),
+    ``{"provider/model": figures}``, ``{provider: {model: figures}}``, a list of
+    figures that name their provider and model, and figures as mappings, pydantic models or
+    dataclasses.
     """
     rows: list[dict[str, Any]] = []
 
@@ -170,11 +170,9 @@ def health_rows(status: Any) -> list[dict[str, Any]]:
         if data is None:
             return
         models = data.get("models")
-        if isinstance(models, Mapping) and path:
-            # Keyed by provider, with per-model detail under "models" (the seed's shape):
-            # the rows are the models; the provider's own summary is derived from them.
-            for model, figures in models.items():
-                visit(figures, [*path, str(model)])
+        if isinstance(models, Mapping):  # {provider: {figures..., "models": {model: figures}}}
+            for key, value in models.items():
+                visit(value, [*path, str(key)])
             return
         if _is_row(data):
             row = dict(data)

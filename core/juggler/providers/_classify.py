@@ -15,6 +15,7 @@ from juggler._exceptions import (
     MAX_MESSAGE,
     AuthenticationError,
     BadRequestError,
+    ContentPolicyError,
     ContextLengthError,
     InvalidResponseError,
     ModelNotFoundError,
@@ -45,6 +46,19 @@ _MODEL_SPECIFIC_WORDS = (
 _MODEL_MISSING = re.compile(
     r"invalid_model|model_not_found|\binvalid model\b"
     r"|\bmodel [^\s.,;:]+ is not (?:supported|found|available)\b"
+)
+# A vendor's safety system refused the request. OpenAI: 400 ``content_policy_violation``
+# ("Your request was rejected as a result of our safety system"), reasoning models' 400
+# ``invalid_prompt`` ("flagged as potentially violating our usage policy"); Azure OpenAI:
+# 400 ``content_filter`` with ``innererror.code`` ``ResponsibleAIPolicyViolation``. Another
+# vendor's policy may well allow it, so these fall back (LiteLLM's content_policy_fallbacks).
+_POLICY_WORDS = (
+    "content_policy_violation",
+    "content_filter",
+    "responsibleaipolicyviolation",
+    "content management policy",
+    "rejected as a result of our safety system",
+    "potentially violating our usage policy",
 )
 _CONTEXT_WORDS = (
     "context_length",
@@ -140,6 +154,8 @@ def classify(
         cls = ContextLengthError
     elif status == 408:
         cls = ProviderTimeoutError
+    elif 400 <= status < 500 and any(w in lowered for w in _POLICY_WORDS):
+        cls = ContentPolicyError
     elif 400 <= status < 500 and _MODEL_MISSING.search(lowered):
         cls = ModelNotFoundError
     elif 400 <= status < 500 and any(w in lowered for w in _MODEL_SPECIFIC_WORDS):

@@ -19,7 +19,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from juggler._exceptions import InvalidResponseError
+from juggler._exceptions import ContentPolicyError, InvalidResponseError
 from juggler._types import ToolCall, Usage
 from juggler.providers._anthropic_convert import (
     DEFAULT_MAX_TOKENS,
@@ -136,6 +136,8 @@ class AnthropicProvider(BaseProvider):
                 model,
                 status_code=200,
             ) from exc
+        if body.get("stop_reason") == "refusal":
+            raise self._refused(model)
         reason = finish_reason(body.get("stop_reason"))
         if json_answer is not None and not calls:
             reason = "stop"  # the forced JSON tool is how the answer ends, not a tool call
@@ -195,8 +197,13 @@ class AnthropicProvider(BaseProvider):
                 elif kind == "content_block_delta":
                     delta = self._block_delta(data, json_blocks, tool_index)
                 elif kind == "message_delta":
+                    stop = (data.get("delta") or {}).get("stop_reason")
+                    if stop == "refusal":
+                        # Before any text this falls back; after some, the stream is cut
+                        # and the caller is told (never a silently truncated answer).
+                        raise self._refused(model)
                     usage = usage_from_anthropic(data.get("usage"), input_tokens)
-                    reason = finish_reason((data.get("delta") or {}).get("stop_reason"))
+                    reason = finish_reason(stop)
                     if json_blocks and not tool_index and reason == "tool_calls":
                         reason = "stop"
                     delta = ChatDelta(usage=usage, finish_reason=reason)
@@ -205,6 +212,16 @@ class AnthropicProvider(BaseProvider):
                     # Every delta names the served model, so the stream reports it, not the alias.
                     delta.model = served
                     yield delta
+
+    def _refused(self, model: str) -> ContentPolicyError:
+        """Claude's safety classifiers stopped the answer (``stop_reason: "refusal"``)."""
+        error: ContentPolicyError = self._error(
+            ContentPolicyError,
+            "Claude declined to answer (stop_reason=refusal)",
+            model,
+            status_code=200,
+        )
+        return error
 
     @staticmethod
     def _block_delta(

@@ -49,6 +49,14 @@ __all__ = ["BaseProvider"]
 _DRAIN_SECONDS = 0.5
 
 
+def _without_query(url: str) -> str:
+    """``url`` without its query string and fragment (a query can carry a key)."""
+    try:
+        return str(httpx.URL(url).copy_with(query=None, fragment=None))
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return url.split("?", 1)[0].split("#", 1)[0]
+
+
 class BaseProvider:
     """One configured provider: its catalogue row, key, base URL and HTTP clients."""
 
@@ -67,6 +75,10 @@ class BaseProvider:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._clients = clients
+        # The variable to set when this provider needs a key it was not given (a catalogued
+        # vendor at its own URL); the planner skips its targets rather than send a request
+        # that can only fail. None: it has a key, or needs none (a custom or local server).
+        self.missing_key: str | None = None
 
     def attach(self, clients: HttpClients) -> None:
         """Use ``clients`` for HTTP unless the provider was built with its own. A Juggler
@@ -165,17 +177,20 @@ class BaseProvider:
         return body
 
     @asynccontextmanager
-    async def _guard(self, model: str) -> AsyncIterator[None]:
-        """Translate httpx's transport exceptions into ProviderErrors."""
+    async def _guard(self, model: str, url: str) -> AsyncIterator[None]:
+        """Translate httpx's transport exceptions into ProviderErrors that name the URL tried
+        (without its query string, which can hold a key), so a wrong base URL is obvious."""
+        where = _without_query(url)
         try:
             yield
         except httpx.TimeoutException as exc:
             raise self._error(
-                ProviderTimeoutError, f"{type(exc).__name__}: no answer in time", model
+                ProviderTimeoutError, f"{type(exc).__name__}: no answer in time from {where}", model
             ) from exc
         except (httpx.TransportError, httpx.StreamError) as exc:
+            detail = f": {exc}" if str(exc) else ""
             raise self._error(
-                ProviderConnectionError, f"{type(exc).__name__}: {exc}", model
+                ProviderConnectionError, f"{type(exc).__name__} on {where}{detail}", model
             ) from exc
 
     async def _send(
@@ -190,7 +205,7 @@ class BaseProvider:
     ) -> httpx.Response:
         client = self._client()
         all_headers = {**self.auth_headers(), **(headers or {})}
-        async with self._guard(model):
+        async with self._guard(model, url):
             response = await client.post(
                 url, json=json_body, headers=all_headers, data=data, files=files
             )
@@ -248,7 +263,7 @@ class BaseProvider:
         client = self._client()
         all_headers = {"Accept": "text/event-stream", **self.auth_headers(), **(headers or {})}
         async with (
-            self._guard(model),
+            self._guard(model, url),
             client.stream("POST", url, json=payload, headers=all_headers) as response,
         ):
             if response.status_code >= 300:

@@ -4,6 +4,10 @@ A row says which wire format the vendor speaks, where it lives, which environmen
 hold its key and base URL, what it can do, and its default model per capability. Adding an
 OpenAI-compatible vendor is one more row here; nothing else changes.
 
+Tiers follow the seed's table (speed and quality of each vendor's default chat model): 1 fast
+and cheap, 2 balanced, 3 best quality. groq and together are tier 1, openai and google tier
+2, anthropic and moonshot tier 3; the README's tier table gives every row's reason.
+
 ``DEFAULT_ORDER`` is the discovery order when no chain is given: free tiers and fast
 inference first (cerebras, groq, nvidia, google), then paid general-purpose vendors, with the
 most expensive models last.
@@ -158,7 +162,7 @@ CATALOG: dict[str, ProviderSpec] = {
             wire="openai",
             base_url="https://api.together.xyz/v1",
             env_prefix="TOGETHER",
-            tier=2,
+            tier=1,
             context_window=131_072,
             models={
                 C.CHAT: "meta-llama/Llama-3.3-70B-Instruct-Turbo",
@@ -181,7 +185,7 @@ CATALOG: dict[str, ProviderSpec] = {
             wire="openai",
             base_url="https://api.moonshot.ai/v1",
             env_prefix="MOONSHOT",
-            tier=2,
+            tier=3,
             context_window=131_072,
             models={C.CHAT: "kimi-k2-0905-preview"},
         ),

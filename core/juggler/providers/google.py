@@ -10,9 +10,9 @@ Gemini quirks handled here:
   classified as an ``AuthenticationError`` so the chain moves on instead of stopping;
 * a 429's ``RetryInfo.retryDelay`` (``"34.4s"``) in the body becomes ``retry_after``;
 * a blocked prompt (``promptFeedback.blockReason``) or a candidate withheld by a filter with
-  no content (``finishReason: SAFETY`` ...) raises :class:`ContentBlockedError`: another
-  provider may well answer, so the chain falls back, but retrying Gemini would be blocked
-  again, so it is not transient;
+  no content (``finishReason: SAFETY`` ...) raises :class:`~juggler.ContentPolicyError`
+  (``ContentBlockedError`` is its old name): another provider may well answer, so the chain
+  falls back, but retrying Gemini would be blocked again, so it is not transient;
 * function calls carry no id: a stable one is derived from the response id, position, name
   and arguments. Thinking models attach a ``thoughtSignature`` to function calls that must be
   sent back with them; the provider remembers the last signatures by call id.
@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from juggler._exceptions import InvalidResponseError
+from juggler._exceptions import ContentPolicyError, InvalidResponseError
 from juggler._types import ToolCall, Usage
 from juggler.providers._classify import classify
 from juggler.providers._google_convert import (
@@ -57,13 +57,9 @@ _SIGNATURES_KEPT = 1024
 _EMPTY_FAILURES = frozenset({"MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL"})
 
 
-class ContentBlockedError(InvalidResponseError):
-    """Gemini withheld the answer (blocked prompt or filtered candidate with no content).
-
-    Falls back to the next target; not retried on the same one, which would block it again.
-    """
-
-    transient = False
+# The old name of Gemini's refusal, kept so existing ``except`` clauses still work: every
+# vendor's content-policy refusal is now one class.
+ContentBlockedError = ContentPolicyError
 
 
 def _retry_delay(body_text: str) -> float | None:
@@ -148,10 +144,8 @@ class GoogleProvider(BaseProvider):
             while len(self._signatures) > _SIGNATURES_KEPT:
                 self._signatures.popitem(last=False)
 
-    def _blocked(self, message: str, model: str) -> ContentBlockedError:
-        error: ContentBlockedError = self._error(
-            ContentBlockedError, message, model, status_code=200
-        )
+    def _blocked(self, message: str, model: str) -> ContentPolicyError:
+        error: ContentPolicyError = self._error(ContentPolicyError, message, model, status_code=200)
         return error
 
     def _candidate(self, body: dict[str, Any], model: str) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
-from juggler._exceptions import InvalidResponseError
+from juggler._exceptions import ContentPolicyError, InvalidResponseError
 from juggler._types import ToolCall, Usage
 from juggler.providers._rerank import CompatRerankMixin
 from juggler.providers.base import BaseProvider
@@ -130,16 +130,15 @@ def text_of(content: Any) -> str:
     return ""
 
 
-def parse_tool_arguments(text: str | dict[str, Any] | None) -> dict[str, Any]:
-    """Tool-call arguments arrive as a JSON string; an empty string means no arguments."""
+def parse_tool_arguments(text: str | dict[str, Any] | None) -> Any:
+    """Tool-call arguments arrive as a JSON string; an empty string means no arguments.
+    Valid JSON that is not an object (NVIDIA nemotron-parse sends an array) is kept as it
+    came; only text that is not JSON at all raises (ValueError)."""
     if isinstance(text, dict):
         return text
     if not text or not text.strip():
         return {}
-    value = json.loads(text)
-    if not isinstance(value, dict):
-        raise ValueError("tool arguments are not a JSON object")
-    return value
+    return json.loads(text)
 
 
 def tool_calls_of(raw: Any) -> list[ToolCall]:
@@ -224,8 +223,17 @@ class OpenAICompatProvider(CompatRerankMixin):
                 status_code=200,
             ) from exc
         usage = usage_from_openai(body.get("usage")) or Usage()
+        content = text_of(message.get("content"))
+        if choice.get("finish_reason") == "content_filter" and not content and not calls:
+            # Azure OpenAI withholds a filtered answer this way (a 200 with no content).
+            raise self._error(
+                ContentPolicyError,
+                "the answer was withheld by the content filter (finish_reason=content_filter)",
+                model,
+                status_code=200,
+            )
         return ChatResult(
-            content=text_of(message.get("content")),
+            content=content,
             model=body.get("model") or model,
             tool_calls=calls,
             usage=usage,
@@ -241,6 +249,7 @@ class OpenAICompatProvider(CompatRerankMixin):
         async with contextlib.aclosing(
             self.post_sse("/chat/completions", payload, model=model)
         ) as events:
+            delivered = False
             async for event in events:
                 if event.data.strip() == "[DONE]":
                     await self.finish_sse(events)
@@ -269,6 +278,17 @@ class OpenAICompatProvider(CompatRerankMixin):
                         )
                     if choice.get("finish_reason"):
                         delta.finish_reason = choice["finish_reason"]
+                delivered = delivered or bool(delta.text or delta.tool_calls)
+                if delta.finish_reason == "content_filter" and not delivered:
+                    # Azure withholds a filtered streamed answer this way; nothing was said,
+                    # so the next target may answer instead.
+                    raise self._error(
+                        ContentPolicyError,
+                        "the answer was withheld by the content filter (finish_reason="
+                        "content_filter)",
+                        model,
+                        status_code=200,
+                    )
                 yield delta
 
     def embed_payload(self, model: str, request: EmbedRequest) -> dict[str, Any]:

@@ -198,7 +198,7 @@ class FakeProvider(BaseProvider):
 # ----- helpers -----
 
 
-def _json(args: dict[str, Any]) -> str:
+def _json(args: Any) -> str:
     return json.dumps(args, ensure_ascii=False)
 
 
