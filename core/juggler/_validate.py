@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from juggler._exceptions import InvalidRequestError
+from juggler._params import AUTH_HEADERS
 from juggler.providers.types import (
     ChatRequest,
     EmbedRequest,
@@ -30,6 +31,7 @@ __all__ = [
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 _TOOL_CHOICES = frozenset({"auto", "none", "required"})
+_EFFORTS = frozenset({"minimal", "low", "medium", "high"})
 AUDIO_FORMATS = {
     "mp3": "audio/mpeg",
     "mpga": "audio/mpeg",
@@ -182,9 +184,26 @@ def chat_request(
     tool_choice: str | dict[str, Any] | None = None,
     response_format: dict[str, Any] | None = None,
     seed: int | None = None,
+    presence_penalty: float | None = None,
+    frequency_penalty: float | None = None,
+    logprobs: bool | None = None,
+    top_logprobs: int | None = None,
+    n: int | None = None,
+    reasoning_effort: str | None = None,
+    user: str | None = None,
+    headers: Mapping[str, str] | None = None,
     extra_body: dict[str, Any] | None = None,
 ) -> ChatRequest:
-    """Check and normalise a chat call."""
+    """Check and normalise a chat call (the parameters are described in ``juggler._params``)."""
+    extras = _openai_extras(
+        presence_penalty=presence_penalty,
+        frequency_penalty=frequency_penalty,
+        logprobs=logprobs,
+        top_logprobs=top_logprobs,
+        n=n,
+        reasoning_effort=reasoning_effort,
+        user=user,
+    )
     if temperature is not None:
         temperature = _number("temperature", temperature)
         if not 0.0 <= temperature <= 2.0:
@@ -217,8 +236,83 @@ def chat_request(
         tool_choice=tool_choice,
         response_format=response_format,
         seed=seed,
+        **extras,
+        headers=_headers(headers),
         extra_body=dict(extra_body or {}),
     )
+
+
+def _openai_extras(
+    *,
+    presence_penalty: float | None,
+    frequency_penalty: float | None,
+    logprobs: bool | None,
+    top_logprobs: int | None,
+    n: int | None,
+    reasoning_effort: str | None,
+    user: str | None,
+) -> dict[str, Any]:
+    """Check the OpenAI-style extras; which wire honours which is ``_params.check_wires``."""
+    out: dict[str, Any] = {}
+    for name, value in (
+        ("presence_penalty", presence_penalty),
+        ("frequency_penalty", frequency_penalty),
+    ):
+        if value is not None:
+            value = _number(name, value)
+            if not -2.0 <= value <= 2.0:
+                raise InvalidRequestError(f"{name} must be between -2 and 2, got {value}")
+            out[name] = value
+    if logprobs is not None:
+        if not isinstance(logprobs, bool):
+            raise InvalidRequestError(f"logprobs must be True or False, got {logprobs!r}")
+        out["logprobs"] = logprobs or None
+    if top_logprobs is not None:
+        if (
+            isinstance(top_logprobs, bool)
+            or not isinstance(top_logprobs, int)
+            or not (0 <= top_logprobs <= 20)
+        ):
+            raise InvalidRequestError(
+                f"top_logprobs must be an integer 0..20, got {top_logprobs!r}"
+            )
+        if not logprobs:
+            raise InvalidRequestError("top_logprobs needs logprobs=True")
+        out["top_logprobs"] = top_logprobs
+    if n is not None and _positive_int("n", n) != 1:
+        raise InvalidRequestError(
+            f"n={n}: Juggler returns one answer per call (each from the target that answered); "
+            "make n calls instead (ChatJuggler does this for you)"
+        )
+    if reasoning_effort is not None:
+        if reasoning_effort not in _EFFORTS:
+            raise InvalidRequestError(
+                f"reasoning_effort must be one of {sorted(_EFFORTS)}, got {reasoning_effort!r}"
+            )
+        out["reasoning_effort"] = reasoning_effort
+    if user is not None:
+        if not isinstance(user, str) or not user:
+            raise InvalidRequestError(f"user must be a non-empty string, got {user!r}")
+        out["user"] = user
+    return out
+
+
+def _headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """Per-call HTTP headers: strings only, and never one that would replace the auth."""
+    if not headers:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise InvalidRequestError("headers must be a dict of strings")
+    out: dict[str, str] = {}
+    for key, value in headers.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise InvalidRequestError("headers must be a dict of strings")
+        if key.lower() in AUTH_HEADERS:
+            raise InvalidRequestError(
+                f"header {key!r} would replace the provider's credentials; set api_key instead"
+            )
+        out[key] = value
+    return out
 
 
 def _tool(tool: Any, i: int) -> dict[str, Any]:
