@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import json
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any, ClassVar, Literal
@@ -392,6 +393,23 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
             params["ls_provider"], params["ls_model_name"] = PROVIDER, first
         params["juggler_chain"] = chain  # type: ignore[typeddict-unknown-key]
         return params
+
+    def get_num_tokens(self, text: str) -> int:
+        """A character estimate (about 4 characters a token, generous), as Juggler's own
+        context-window check: no tokenizer download, no ``transformers``. The chain's
+        models each count differently, so an exact count of one would be wrong anyway."""
+        return len(text) // 4 + 1 if text else 0
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """The same estimate over the messages as Juggler sends them (tools included)."""
+        from juggler._routing.plan import estimate_tokens
+
+        count = estimate_tokens(to_openai_messages(messages))
+        if tools:
+            count += len(json.dumps(format_tools(list(tools)))) // 4
+        return count
 
     # ----- streams: run metadata -----
 

@@ -132,7 +132,7 @@ class AdapterSettings:
 
     capability: Capability
     owner: str
-    targets: Sequence[Any] | None = None
+    targets: str | Target | Sequence[Any] | None = None
     model: str | None = None
     juggler: Juggler | None = None
     providers: Mapping[str, Any] | None = None
