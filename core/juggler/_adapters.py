@@ -94,12 +94,15 @@ def resolve_model(
     capability: Capability,
     *,
     usable: Mapping[str, bool] | None = None,
+    native_only: bool = False,
 ) -> list[str]:
     """A model id without a ``provider/`` prefix, as the targets of the providers serving it.
 
     The catalogue says which providers serve which model (``openrouter`` names OpenAI's
-    ``gpt-4o-mini`` as ``openai/gpt-4o-mini``: both match). ``usable`` (provider -> has a
-    key) keeps the usable ones when there are some. Unknown: a did-you-mean listing them.
+    ``gpt-4o-mini`` as ``openai/gpt-4o-mini``: both match, the vendor's own name first).
+    ``usable`` (provider -> has a key) keeps the usable ones when there are some;
+    ``native_only`` keeps the providers serving it under its own name (one ``api_key=``
+    belongs to one vendor, not to an aggregator too). Unknown: a did-you-mean listing them.
     """
     served: dict[str, list[str]] = {}
     for spec in CATALOG.values():
@@ -120,6 +123,9 @@ def resolve_model(
             f"model={model!r} is not in the catalogue{hint} Pass a target string such as "
             "'openai/gpt-4o-mini', or targets=[...] (any provider/model a provider serves)"
         )
+    found = sorted(found, key=lambda t: t.count("/"))  # the vendor's own name first
+    if native_only:
+        found = [t for t in found if t.count("/") == 1] or found
     if usable:
         keyed = [t for t in found if usable.get(Target.parse(t).provider)]
         return keyed or found
@@ -163,7 +169,12 @@ class AdapterSettings:
             return None
         if "/" in self.model:
             return [self.model]
-        return resolve_model(self.model, self.capability, usable=self._usable())
+        return resolve_model(
+            self.model,
+            self.capability,
+            usable=self._usable(),
+            native_only=self.api_key is not None,
+        )
 
     def _usable(self) -> dict[str, bool]:
         env = self.options.get("env")
