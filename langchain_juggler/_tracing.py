@@ -173,13 +173,18 @@ def embedding_run(name: str, texts: Sequence[str], input_type: str) -> Iterator[
 
 
 def finish_embedding_run(
-    run: Any, attempts: Sequence[ModelAttempt], outputs: dict[str, Any]
+    run: Any,
+    attempts: Sequence[ModelAttempt],
+    outputs: dict[str, Any],
+    provider: str | None = None,
+    model: str | None = None,
 ) -> None:
-    """Put models_used in the embedding run's metadata and outputs, and end it."""
+    """Put models_used (and the model that answered) in the embedding run's metadata and
+    outputs, and end it."""
     try:
-        used = models_used_dicts(attempts)
-        run.add_metadata({"models_used": used})
-        run.end(outputs={**outputs, "models_used": used})
+        meta = run_metadata(attempts, provider, model)
+        run.add_metadata(meta)
+        run.end(outputs={**outputs, "models_used": meta["models_used"]})
     except Exception:
         log.debug("could not finish the embedding run", exc_info=True)
 

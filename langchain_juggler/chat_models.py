@@ -22,6 +22,10 @@ from langchain_core.callbacks import (
 )
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
+from langchain_core.language_models.chat_models import (
+    agenerate_from_stream,
+    generate_from_stream,
+)
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.output_parsers import (
     JsonOutputKeyToolsParser,
@@ -262,6 +266,8 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        if self._streams_itself(False, run_manager, kwargs):
+            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
         n = self._call_n(kwargs)
         wire, params = self._request(messages, stop, kwargs)
         try:
@@ -278,6 +284,9 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        if self._streams_itself(True, run_manager, kwargs):
+            stream = self._astream(messages, stop, run_manager, **kwargs)
+            return await agenerate_from_stream(stream)
         n = self._call_n(kwargs)
         wire, params = self._request(messages, stop, kwargs)
         try:
@@ -288,6 +297,28 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
             _tag_failure(run_manager, exc)
             raise
         return self._result(run_manager, responses)
+
+    def _should_stream(
+        self,
+        *,
+        async_api: bool,
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> bool:
+        # With a run manager (invoke/batch, ``streaming=True`` or a streaming callback),
+        # ``_generate`` streams itself: LangChain would call ``_stream`` without the run
+        # manager, and the run would lose its models_used metadata.
+        if run_manager is not None:
+            return False
+        return super()._should_stream(async_api=async_api, run_manager=run_manager, **kwargs)
+
+    def _streams_itself(self, async_api: bool, run_manager: Any, kwargs: dict[str, Any]) -> bool:
+        """Should this ``_generate`` call stream (what LangChain would have decided)?"""
+        if run_manager is None:
+            return False
+        wanted = super()._should_stream(async_api=async_api, run_manager=run_manager, **kwargs)
+        kwargs.pop("stream", None)
+        return wanted
 
     def _result(self, run_manager: Any, responses: list[ChatResponse]) -> ChatResult:
         """One generation per answer; the run is tagged with every attempt of them all."""

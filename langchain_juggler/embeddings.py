@@ -117,7 +117,13 @@ class JugglerEmbeddings(JugglerBacked, Embeddings):
     def _embed_info(self, texts: Sequence[str], input_type: str, name: str) -> EmbeddingResult:
         with embedding_run(name, texts, input_type) as run:
             response = self.client.embed(list(texts), **self._params(input_type))
-            finish_embedding_run(run, response.models_used, self._outputs(response))
+            finish_embedding_run(
+                run,
+                response.models_used,
+                self._outputs(response),
+                response.provider,
+                response.model,
+            )
         return EmbeddingResult(self._accept(response), response)
 
     async def _aembed_info(
@@ -125,7 +131,13 @@ class JugglerEmbeddings(JugglerBacked, Embeddings):
     ) -> EmbeddingResult:
         with embedding_run(name, texts, input_type) as run:
             response = await self.client.aembed(list(texts), **self._params(input_type))
-            finish_embedding_run(run, response.models_used, self._outputs(response))
+            finish_embedding_run(
+                run,
+                response.models_used,
+                self._outputs(response),
+                response.provider,
+                response.model,
+            )
         return EmbeddingResult(self._accept(response), response)
 
     def embed_documents_with_info(self, texts: list[str]) -> EmbeddingResult:
