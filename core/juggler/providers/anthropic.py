@@ -68,7 +68,7 @@ class AnthropicProvider(BaseProvider):
 
     def chat_payload(self, model: str, request: ChatRequest, stream: bool) -> dict[str, Any]:
         """The JSON body of ``POST /v1/messages``."""
-        refuse_unsupported(request, self.wire, f"{self.name}/{model}")
+        refuse_unsupported(request, self.wire, f"{getattr(self, 'name', self.wire)}/{model}")
         system, messages = to_anthropic_messages(request.messages)
         payload: dict[str, Any] = {
             "model": model,

@@ -139,7 +139,7 @@ class CohereProvider(BaseProvider):
 
     def chat_payload(self, model: str, request: ChatRequest, stream: bool) -> dict[str, Any]:
         """The JSON body of ``POST /v2/chat``."""
-        refuse_unsupported(request, self.wire, f"{self.name}/{model}")
+        refuse_unsupported(request, self.wire, f"{getattr(self, 'name', self.wire)}/{model}")
         payload: dict[str, Any] = {
             "model": model,
             "messages": cohere_messages(request.messages),

@@ -120,7 +120,7 @@ class GoogleProvider(BaseProvider):
 
     def chat_payload(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body of ``generateContent`` / ``streamGenerateContent``."""
-        refuse_unsupported(request, self.wire, self.name)
+        refuse_unsupported(request, self.wire, getattr(self, "name", self.wire))
         system, contents = to_gemini_contents(request.messages, self._signatures)
         payload: dict[str, Any] = {"contents": contents}
         if system:
