@@ -577,14 +577,10 @@ def _with_tagger(config: RunnableConfig | None, model: BaseChatModel) -> Runnabl
     the manager's tracers (those of ``config``, the model's own and the environment's)."""
     config = ensure_config(config)
     try:
+        # Only the inheritable part: LangChain adds the model's own callbacks, tags and
+        # metadata to a copy of this manager itself (passing them here would double them).
         manager = CallbackManager.configure(
-            config.get("callbacks"),
-            model.callbacks,
-            model.verbose,
-            config.get("tags"),
-            model.tags,
-            config.get("metadata"),
-            model.metadata,
+            config.get("callbacks"), None, model.verbose, config.get("tags"), None
         )
     except Exception:  # never break a stream over tracing
         return config

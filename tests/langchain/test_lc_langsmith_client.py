@@ -168,6 +168,7 @@ def test_with_fallbacks_keeps_the_failed_models_models_used(
     _posted(client, tracer)
     failed, answered = sorted(recorder.find("llm"), key=lambda r: r.get("error") is None)
     assert "AllProvidersFailedError" in failed["error"]
+    assert "groq/llama-3.1-8b-instant" in failed["error"]  # the attempts, in the error text
     assert _providers(_meta(failed)["models_used"]) == ["groq"]
     body = failed["outputs"]["generations"][0][0]["message"]["kwargs"]["response_metadata"]
     assert _providers(body["body"]["models_used"]) == ["groq"]
