@@ -6,7 +6,13 @@ callbacks and traces.
 """
 
 from .chat_models import ChatJuggler
-from .embeddings import EmbeddingSpaceError, JugglerEmbeddings
+from .embeddings import EmbeddingResult, EmbeddingSpaceError, JugglerEmbeddings
 from .rerank import JugglerRerank
 
-__all__ = ["ChatJuggler", "EmbeddingSpaceError", "JugglerEmbeddings", "JugglerRerank"]
+__all__ = [
+    "ChatJuggler",
+    "EmbeddingResult",
+    "EmbeddingSpaceError",
+    "JugglerEmbeddings",
+    "JugglerRerank",
+]

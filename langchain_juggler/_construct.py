@@ -9,28 +9,21 @@ parameters ``api_key``, ``timeout`` and ``max_retries`` map onto Juggler's own.
 from __future__ import annotations
 
 import contextlib
-import difflib
-import inspect
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
-from juggler import Capability, InvalidRequestError, Juggler, Settings, Target
+from juggler import Capability, Juggler
+from juggler._adapters import (
+    JUGGLER_OPTIONS,
+    AdapterSettings,
+    build_adapter_juggler,
+    split_adapter_kwargs,
+)
 
 __all__ = ["JUGGLER_OPTIONS", "JugglerBacked", "cloning"]
-
-# Keyword arguments of Juggler() besides the capability chains, plus every Settings field.
-_CHAINS = {c.value for c in Capability}
-JUGGLER_OPTIONS: frozenset[str] = frozenset(
-    {
-        name
-        for name in inspect.signature(Juggler.__init__).parameters
-        if name not in {"self", "settings", "providers", *_CHAINS}
-    }
-    | set(Settings.model_fields)
-)
 
 # The adapter being re-instantiated by LangChain (``configurable_fields`` builds a new object
 # from the old one's fields on every configured call); see :func:`cloning`.
@@ -62,6 +55,8 @@ class JugglerBacked(BaseModel):
             (handy with a single provider or a gateway such as OpenRouter).
         timeout: seconds for one attempt (Juggler's ``timeout``).
         max_retries: same-target retries on the last target (Juggler's ``retries``).
+        base_url: with ``model=`` (and ``api_key``), one OpenAI-compatible endpoint as the
+            whole chain (provider name ``openai_compatible``), as ``ChatOpenAI(base_url=...)``.
         juggler_options: any other Juggler option; passing them as keyword arguments to the
             constructor puts them here.
     """
@@ -75,6 +70,7 @@ class JugglerBacked(BaseModel):
     # Credentials live in these two: never dumped (tracing sends dumps) and never printed.
     providers: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
     api_key: SecretStr | None = Field(default=None, exclude=True, repr=False)
+    base_url: str | None = None
     timeout: float | None = None
     max_retries: int | None = None
     juggler_options: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)
@@ -92,43 +88,21 @@ class JugglerBacked(BaseModel):
 
     @classmethod
     def _split_options(cls, values: dict[str, Any]) -> dict[str, Any]:
-        """Move Juggler options given as keywords into ``juggler_options``; refuse typos."""
+        """Move Juggler options given as keywords into ``juggler_options``; refuse typos
+        with a did-you-mean (the same rule as every Juggler adapter)."""
         known = set(cls.model_fields) | {
             f.alias for f in cls.model_fields.values() if f.alias is not None
         }
-        options = dict(values.get("juggler_options") or {})
-        rest: dict[str, Any] = {}
-        for key, value in values.items():
-            if key in known:
-                rest[key] = value
-            elif key in JUGGLER_OPTIONS:
-                options[key] = value
-            else:
-                close = difflib.get_close_matches(key, [*known, *JUGGLER_OPTIONS], n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise InvalidRequestError(
-                    f"{cls.__name__} got an unknown argument {key!r}{hint} It takes its own "
-                    "fields and any Juggler option (see juggler.Juggler and juggler.Settings)"
-                )
-        rest["juggler_options"] = options
+        rest, options = split_adapter_kwargs(cls.__name__, values, sorted(known))
+        rest["juggler_options"] = {**(rest.get("juggler_options") or {}), **options}
         return rest
 
     def _build_juggler(self) -> None:
-        """Use the given Juggler, or build one for this capability's chain."""
-        if self.juggler is not None:
-            names = ("providers", "api_key", "timeout", "max_retries")
-            given = [n for n in names if getattr(self, n) is not None]
-            given += sorted(self.juggler_options)
-            if given:
-                raise InvalidRequestError(
-                    f"{type(self).__name__}(juggler=...) takes its settings from that Juggler; "
-                    f"also got {', '.join(given)}: configure them on the Juggler instead"
-                )
-            self._juggler = self.juggler
-            return
+        """Use the given Juggler, or build one for this capability's chain (core helper)."""
         template = _TEMPLATE.get()
         if (
-            template is not None
+            self.juggler is None
+            and template is not None
             and type(template) is type(self)
             and template._juggler_settings() == self._juggler_settings()
         ):
@@ -136,26 +110,38 @@ class JugglerBacked(BaseModel):
             self._owns_juggler = template._owns_juggler
             self._borrowed = True
             return
-        options = {**self._implied_options(), **self.juggler_options}
-        if self.timeout is not None:
-            options.setdefault("timeout", self.timeout)
-        if self.max_retries is not None:
-            options.setdefault("retries", self.max_retries)
-        chain = self._chain_for_construction()
-        chains: dict[str, Any] = {self.capability.value: chain}
-        self._juggler = Juggler(
-            **chains,
-            providers=self._providers_with_key(chain),
-            **options,
+        self._juggler, self._owns_juggler = build_adapter_juggler(self._adapter_settings())
+
+    def _adapter_settings(self) -> AdapterSettings:
+        return AdapterSettings(
+            capability=self.capability,
+            owner=type(self).__name__,
+            targets=self._chain_for_construction(),
+            model=self._construction_model(),
+            juggler=self.juggler,
+            providers=self.providers,
+            api_key=self.api_key.get_secret_value() if self.api_key is not None else None,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            options={**self._implied_options(), **self.juggler_options},
         )
-        self._owns_juggler = True
 
     def _juggler_settings(self) -> dict[str, Any]:
         """Everything the built Juggler depends on (equal settings: the same Juggler)."""
-        names = ("targets", "providers", "api_key", "timeout", "max_retries", "juggler_options")
+        names = (
+            "targets",
+            "providers",
+            "api_key",
+            "base_url",
+            "timeout",
+            "max_retries",
+            "juggler_options",
+        )
         return {
             **{name: getattr(self, name) for name in names},
             "chain": self._chain_for_construction(),
+            "model": self._construction_model(),
             "implied": self._implied_options(),
         }
 
@@ -164,22 +150,12 @@ class JugglerBacked(BaseModel):
         return {}
 
     def _chain_for_construction(self) -> list[Any] | None:
-        """The chain the built Juggler gets for this capability (overridden by chat)."""
+        """The ``targets`` the built Juggler gets for this capability."""
         return list(self.targets) if self.targets is not None else None
 
-    def _providers_with_key(self, chain: list[Any] | None) -> dict[str, Any] | None:
-        """``providers``, with ``api_key`` filled in for chain providers that have none."""
-        providers: dict[str, Any] = {k: v for k, v in (self.providers or {}).items()}
-        if self.api_key is None or not chain:
-            return providers or None
-        for spec in chain:
-            name = Target.parse(spec).provider
-            entry = providers.get(name)
-            entry = dict(entry) if entry is not None else {}
-            if not entry.get("api_key"):
-                entry["api_key"] = self.api_key.get_secret_value()
-            providers[name] = entry
-        return providers
+    def _construction_model(self) -> str | None:
+        """The ``model`` the chain is built from when ``targets`` is not given (chat)."""
+        return None
 
     @property
     def client(self) -> Juggler:

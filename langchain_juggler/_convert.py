@@ -94,9 +94,7 @@ def chat_result(response: ChatResponse, extra_generation_info: dict[str, Any]) -
     )
     message = AIMessage(
         content=response.content,
-        tool_calls=[
-            tool_call(name=c.name, args=c.kwargs, id=c.id) for c in response.tool_calls
-        ],
+        tool_calls=[tool_call(name=c.name, args=c.kwargs, id=c.id) for c in response.tool_calls],
         usage_metadata=usage_metadata(response.usage),
         response_metadata=meta,
     )

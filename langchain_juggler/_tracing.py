@@ -24,6 +24,7 @@ from typing import Any
 from langchain_core.callbacks import (
     AsyncCallbackManager,
     AsyncCallbackManagerForChainRun,
+    BaseCallbackHandler,
     CallbackManager,
     CallbackManagerForChainRun,
     Callbacks,
@@ -33,7 +34,15 @@ from juggler import ModelAttempt
 
 from ._convert import PROVIDER, models_used_dicts
 
-__all__ = ["embedding_run", "gateway_info", "rerank_run", "tag_run"]
+__all__ = [
+    "StreamRunTagger",
+    "embedding_run",
+    "gateway_info",
+    "rerank_run",
+    "run_metadata",
+    "tag_handlers",
+    "tag_run",
+]
 
 log = logging.getLogger("langchain_juggler")
 
@@ -44,24 +53,84 @@ except ImportError:  # pragma: no cover - depends on the installed core
     _GATEWAY_KEY = None
 
 
-def tag_run(run_manager: Any, attempts: Sequence[ModelAttempt]) -> None:
-    """Add ``models_used`` to the metadata of the run ``run_manager`` belongs to, in every
-    tracer that keeps a ``run_map`` (LangChainTracer and any BaseTracer)."""
-    if run_manager is None:
-        return
+def run_metadata(
+    attempts: Sequence[ModelAttempt] | Sequence[dict[str, Any]],
+    provider: str | None = None,
+    model: str | None = None,
+) -> dict[str, Any]:
+    """The run metadata of a finished call: ``models_used``, and the model that answered as
+    ``ls_model_name``/``ls_provider`` (LangSmith's model and cost views read those two)."""
+    meta: dict[str, Any] = {"models_used": [dict(a) for a in attempts]}
+    if provider and model:
+        meta["ls_provider"] = provider
+        meta["ls_model_name"] = model
+    return meta
+
+
+def tag_handlers(handlers: Sequence[Any], run_id: Any, metadata: dict[str, Any]) -> None:
+    """Add ``metadata`` to run ``run_id`` in every tracer among ``handlers`` that keeps a
+    ``run_map`` (LangChainTracer and any BaseTracer). Best effort, never raises."""
     try:
-        run_id = str(run_manager.run_id)
-        used = models_used_dicts(attempts)
-        for handler in getattr(run_manager, "handlers", None) or []:
-            run = (getattr(handler, "run_map", None) or {}).get(run_id)
+        key = str(run_id)
+        for handler in handlers or []:
+            run = (getattr(handler, "run_map", None) or {}).get(key)
             if run is None:
                 continue
             if hasattr(run, "add_metadata"):
-                run.add_metadata({"models_used": used})
+                run.add_metadata(metadata)
             else:  # pragma: no cover - older Run objects
-                run.extra.setdefault("metadata", {})["models_used"] = used
+                run.extra.setdefault("metadata", {}).update(metadata)
     except Exception:  # tracing must never break the call it observes
         log.debug("could not add models_used to the run metadata", exc_info=True)
+
+
+def tag_run(
+    run_manager: Any,
+    attempts: Sequence[ModelAttempt],
+    provider: str | None = None,
+    model: str | None = None,
+) -> None:
+    """Add ``models_used`` (and the answering model) to the metadata of the run
+    ``run_manager`` belongs to."""
+    if run_manager is None:
+        return
+    handlers = getattr(run_manager, "handlers", None) or []
+    tag_handlers(handlers, run_manager.run_id, run_metadata(attempts, provider, model))
+
+
+class StreamRunTagger(BaseCallbackHandler):
+    """Puts a streamed run's ``models_used`` in its metadata, as ``invoke`` does.
+
+    ``BaseChatModel.stream`` gives ``_stream`` no run manager, so the adapter cannot reach
+    the run from inside the stream. This handler is added (first, and run inline) to the
+    call's callback manager, which also holds the tracers: at ``on_llm_end``, before the
+    tracers finish the run and post it, it copies the gateway metadata of the last chunk
+    into the run's metadata in each tracer.
+    """
+
+    run_inline = True
+
+    def __init__(self) -> None:
+        self.handlers: list[Any] = []
+
+    def on_llm_end(self, response: Any, *, run_id: Any, **kwargs: Any) -> None:
+        """Tag the run with the gateway metadata the last chunk carried."""
+        info = _gateway_of(response)
+        if info is None:
+            return
+        meta = run_metadata(info.get("models_used") or [], info.get("provider"), info.get("model"))
+        tag_handlers(self.handlers, run_id, meta)
+
+
+def _gateway_of(response: Any) -> dict[str, Any] | None:
+    if _GATEWAY_KEY is None:
+        return None
+    for generations in getattr(response, "generations", None) or []:
+        for generation in generations:
+            info = (getattr(generation, "generation_info", None) or {}).get(_GATEWAY_KEY)
+            if isinstance(info, dict):
+                return info
+    return None
 
 
 def gateway_info(
@@ -104,13 +173,18 @@ def embedding_run(name: str, texts: Sequence[str], input_type: str) -> Iterator[
 
 
 def finish_embedding_run(
-    run: Any, attempts: Sequence[ModelAttempt], outputs: dict[str, Any]
+    run: Any,
+    attempts: Sequence[ModelAttempt],
+    outputs: dict[str, Any],
+    provider: str | None = None,
+    model: str | None = None,
 ) -> None:
-    """Put models_used in the embedding run's metadata and outputs, and end it."""
+    """Put models_used (and the model that answered) in the embedding run's metadata and
+    outputs, and end it."""
     try:
-        used = models_used_dicts(attempts)
-        run.add_metadata({"models_used": used})
-        run.end(outputs={**outputs, "models_used": used})
+        meta = run_metadata(attempts, provider, model)
+        run.add_metadata(meta)
+        run.end(outputs={**outputs, "models_used": meta["models_used"]})
     except Exception:
         log.debug("could not finish the embedding run", exc_info=True)
 

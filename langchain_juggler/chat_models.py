@@ -8,17 +8,25 @@ a stream carries them, with the usage, on its last chunk only.
 
 from __future__ import annotations
 
+import asyncio
+import difflib
+import json
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
+    CallbackManager,
     CallbackManagerForLLMRun,
 )
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.language_models.chat_models import (
+    agenerate_from_stream,
+    generate_from_stream,
+)
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.output_parsers import (
     JsonOutputKeyToolsParser,
     JsonOutputParser,
@@ -32,15 +40,17 @@ from langchain_core.runnables import (
     RunnableMap,
     RunnablePassthrough,
     RunnableSerializable,
+    ensure_config,
 )
 from langchain_core.runnables.configurable import RunnableConfigurableFields
 from langchain_core.runnables.utils import AnyConfigurableField
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from juggler import Capability, InvalidRequestError, Target
+from juggler import Capability, ChatResponse, InvalidRequestError, Target
+from juggler._params import CHAT_PARAMS, ReasoningEffort, check_wires, unknown_keyword_error
 
 from ._construct import JugglerBacked, cloning
 from ._convert import (
@@ -50,28 +60,30 @@ from ._convert import (
     format_tool_choice,
     format_tools,
     json_schema_format,
+    models_used_dicts,
     stream_chunk,
     to_openai_messages,
 )
-from ._tracing import gateway_info, tag_run
+from ._tracing import StreamRunTagger, gateway_info, tag_run
 
 __all__ = ["ChatJuggler"]
 
-# Per-call keyword arguments Juggler understands (besides messages).
-_CHAT_PARAMS = frozenset(
-    {
-        "temperature",
-        "max_tokens",
-        "top_p",
-        "stop",
-        "tools",
-        "tool_choice",
-        "response_format",
-        "seed",
-        "extra_body",
-    }
-)
+# Per-call keyword arguments: the chat parameters (declared once, in juggler._params), the
+# routing options, ``model`` (a target to try first) and LangChain's ``stream_usage``.
 _ROUTING_PARAMS = frozenset({"targets", "tier", "preferred_provider", "preferred_model"})
+_CALL_PARAMS = frozenset(CHAT_PARAMS) | _ROUTING_PARAMS | {"model", "stream_usage"}
+# The ChatJuggler fields sent as chat parameters on every call (a per-call value wins).
+_DEFAULT_FIELDS = (
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "logprobs",
+    "top_logprobs",
+    "reasoning_effort",
+)
 StructuredMethod = Literal["function_calling", "json_schema", "json_mode"]
 
 
@@ -89,10 +101,22 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
     ``api_key``, ``timeout``, ``max_retries`` and any Juggler option), it takes the usual
     sampling parameters, used as defaults for every call.
 
+    It also takes ChatOpenAI's constructor arguments, forwarded to every wire that supports
+    them (a target whose wire cannot honour one is refused before any request, never
+    silently dropped; see the README).
+
     Attributes:
         model: a target string put at the front of the chain for every call (a per-call
-            ``model=`` wins). Without ``targets`` it is the whole chain.
-        temperature, max_tokens, top_p, seed, stop: request defaults.
+            ``model=`` wins). Without ``targets`` it is the whole chain; a bare model id
+            (``"gpt-4o-mini"``) is resolved through the catalogue to the providers serving it.
+        temperature, max_tokens, top_p, seed, stop, presence_penalty, frequency_penalty,
+        logprobs, top_logprobs, reasoning_effort: request defaults.
+        n: answers per call; more than 1 makes n routed calls (n generations).
+        default_headers: extra HTTP headers on every request.
+        model_kwargs: more request parameters; chat parameters Juggler knows are used as
+            such, anything else is merged into the body like ``extra_body``.
+        extra_body: vendor-specific JSON merged into the request body.
+        stream_usage: put token usage on the last streamed chunk.
         streaming: make ``invoke`` stream under the hood (callbacks then see tokens).
     """
 
@@ -104,16 +128,54 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
     top_p: float | None = None
     seed: int | None = None
     stop: list[str] | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    n: int = 1
+    reasoning_effort: ReasoningEffort | None = None
+    default_headers: dict[str, str] | None = Field(default=None, exclude=True, repr=False)
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    extra_body: dict[str, Any] | None = None
+    stream_usage: bool = True
     streaming: bool = False
 
     @property
     def _llm_type(self) -> str:
         return "juggler-chat"
 
-    def _chain_for_construction(self) -> list[Any] | None:
-        if self.targets is None and self.model is not None:
-            return [self.model]
-        return super()._chain_for_construction()
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._check_defaults()
+
+    def _construction_model(self) -> str | None:
+        return self.model if self.targets is None else None
+
+    def _check_defaults(self) -> None:
+        """The constructor's request parameters, checked now rather than at the first call."""
+        from juggler._validate import chat_request
+
+        try:
+            params = self._default_params()
+            chat_request("check", **{k: v for k, v in params.items() if k in CHAT_PARAMS})
+            self._check_wires(params, None)
+        except Exception:
+            self.close()
+            raise
+        if isinstance(self.n, bool) or self.n < 1:
+            raise InvalidRequestError(f"n must be a positive integer, got {self.n!r}")
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        """What LangChain reports as the run's ``invocation_params`` (besides ``stop``)."""
+        params = {k: v for k, v in self._default_params().items() if k != "headers"}
+        return {
+            "model": self.model,
+            "targets": [str(t) for t in self._chain()],
+            "n": self.n,
+            "streaming": self.streaming,
+            **params,
+        }
 
     # ----- requests -----
 
@@ -130,37 +192,70 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
                 return str(target)
         if "/" not in model:
             chain = ", ".join(str(t) for t in self._chain())
+            close = difflib.get_close_matches(model, [t.model for t in self._chain()], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise InvalidRequestError(
-                f"model={model!r} is not a model of this chain ({chain}); "
+                f"model={model!r} is not a model of this chain ({chain}){hint}; "
                 "pass a target string such as 'openai/gpt-4.1-mini'"
             )
         return model
+
+    def _default_params(self) -> dict[str, Any]:
+        """The request parameters set on the model (fields, model_kwargs, extra_body)."""
+        params: dict[str, Any] = {name: getattr(self, name) for name in _DEFAULT_FIELDS}
+        params["stop"] = self.stop
+        extra: dict[str, Any] = {}
+        for key, value in self.model_kwargs.items():
+            if key in CHAT_PARAMS and key not in ("extra_body", "headers"):
+                params[key] = value  # as ChatOpenAI: a known parameter in model_kwargs
+            else:
+                extra[key] = value
+        extra.update(self.extra_body or {})
+        params["extra_body"] = extra or None
+        params["headers"] = self.default_headers
+        return {k: v for k, v in params.items() if v is not None and v != []}
 
     def _request(
         self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """The OpenAI-shaped messages and the keyword arguments for Juggler's chat call."""
-        unknown = set(kwargs) - _CHAT_PARAMS - _ROUTING_PARAMS - {"model"}
-        if unknown:
-            raise InvalidRequestError(
-                f"ChatJuggler got unsupported call arguments {sorted(unknown)}; supported: "
-                f"{sorted(_CHAT_PARAMS | _ROUTING_PARAMS | {'model'})}"
-            )
-        params: dict[str, Any] = {
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-            "top_p": self.top_p,
-            "seed": self.seed,
-            "stop": stop if stop is not None else self.stop,
-        }
+        for key in kwargs:
+            if key not in _CALL_PARAMS:
+                raise unknown_keyword_error(key, _CALL_PARAMS, where="ChatJuggler (per call)")
+        params = self._default_params()
+        if stop is not None:
+            params["stop"] = stop
+        extra = kwargs.pop("extra_body", None)
         params.update(kwargs)
+        if extra:
+            params["extra_body"] = {**params.get("extra_body", {}), **extra}
         params = {k: v for k, v in params.items() if v is not None and v != []}
+        params.pop("stream_usage", None)
+        params.pop("n", None)
         model = params.pop("model", None) or self.model
         if model is not None:
             params["model"] = self._resolve_model(model)
         if "targets" not in params and (targets := self.call_targets()) is not None:
             params["targets"] = targets
+        self._check_wires(params, params.get("model"))
         return to_openai_messages(messages), params
+
+    def _check_wires(self, params: dict[str, Any], first: str | None) -> None:
+        """Refuse, before any request, a parameter a target of the chain cannot honour."""
+        chain = [Target.parse(t) for t in params.get("targets") or []] or self._chain()
+        if first is not None:
+            chain = [Target.parse(first), *chain]
+        providers = self.client.providers
+        check_wires(params, [(str(t), providers.get(t.provider)) for t in chain])
+
+    def _call_n(self, kwargs: dict[str, Any]) -> int:
+        n = kwargs.get("n", self.n)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise InvalidRequestError(f"n must be a positive integer, got {n!r}")
+        return n
+
+    def _stream_usage(self, kwargs: dict[str, Any]) -> bool:
+        return bool(kwargs.get("stream_usage", self.stream_usage))
 
     # ----- LangChain entry points -----
 
@@ -171,15 +266,16 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        if self._streams_itself(False, run_manager, kwargs):
+            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+        n = self._call_n(kwargs)
         wire, params = self._request(messages, stop, kwargs)
         try:
-            response = self.client.chat(wire, **params)
+            responses = [self.client.chat(wire, **params) for _ in range(n)]
         except Exception as exc:
             _tag_failure(run_manager, exc)
             raise
-        tag_run(run_manager, response.models_used)
-        info = gateway_info(response.provider, response.model, response.models_used)
-        return chat_result(response, info)
+        return self._result(run_manager, responses)
 
     async def _agenerate(
         self,
@@ -188,15 +284,60 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        if self._streams_itself(True, run_manager, kwargs):
+            stream = self._astream(messages, stop, run_manager, **kwargs)
+            return await agenerate_from_stream(stream)
+        n = self._call_n(kwargs)
         wire, params = self._request(messages, stop, kwargs)
         try:
-            response = await self.client.achat(wire, **params)
+            responses = list(
+                await asyncio.gather(*(self.client.achat(wire, **params) for _ in range(n)))
+            )
         except Exception as exc:
             _tag_failure(run_manager, exc)
             raise
-        tag_run(run_manager, response.models_used)
-        info = gateway_info(response.provider, response.model, response.models_used)
-        return chat_result(response, info)
+        return self._result(run_manager, responses)
+
+    def _should_stream(
+        self,
+        *,
+        async_api: bool,
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> bool:
+        # With a run manager (invoke/batch, ``streaming=True`` or a streaming callback),
+        # ``_generate`` streams itself: LangChain would call ``_stream`` without the run
+        # manager, and the run would lose its models_used metadata.
+        if run_manager is not None:
+            return False
+        return super()._should_stream(async_api=async_api, run_manager=run_manager, **kwargs)
+
+    def _streams_itself(self, async_api: bool, run_manager: Any, kwargs: dict[str, Any]) -> bool:
+        """Should this ``_generate`` call stream (what LangChain would have decided)?"""
+        if run_manager is None:
+            return False
+        wanted = super()._should_stream(async_api=async_api, run_manager=run_manager, **kwargs)
+        kwargs.pop("stream", None)
+        return wanted
+
+    def _result(self, run_manager: Any, responses: list[ChatResponse]) -> ChatResult:
+        """One generation per answer; the run is tagged with every attempt of them all."""
+        attempts = [a for r in responses for a in r.models_used]
+        last = responses[-1]
+        tag_run(run_manager, attempts, last.provider, last.model)
+        results = []
+        for response in responses:
+            info = gateway_info(response.provider, response.model, response.models_used)
+            logprobs = _logprobs(response)
+            if logprobs is not None:
+                info = {**info, "logprobs": logprobs}
+            results.append(chat_result(response, info))
+        if len(results) == 1:
+            return results[0]
+        return ChatResult(
+            generations=[g for r in results for g in r.generations],
+            llm_output={"models_used": models_used_dicts(attempts)},
+        )
 
     def _stream(
         self,
@@ -221,8 +362,8 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
         finally:
             if not stream.done:  # the caller stopped early: close the connection
                 stream.close()
-        tag_run(run_manager, stream.models_used)
-        yield self._last_chunk(stream)
+        tag_run(run_manager, stream.models_used, stream.provider, stream.model)
+        yield self._last_chunk(stream, self._stream_usage(kwargs))
 
     async def _astream(
         self,
@@ -247,17 +388,17 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
         finally:
             if not stream.done:
                 await stream.aclose()
-        tag_run(run_manager, stream.models_used)
-        yield self._last_chunk(stream)
+        tag_run(run_manager, stream.models_used, stream.provider, stream.model)
+        yield self._last_chunk(stream, self._stream_usage(kwargs))
 
     @staticmethod
-    def _last_chunk(stream: Any) -> ChatGenerationChunk:
+    def _last_chunk(stream: Any, with_usage: bool = True) -> ChatGenerationChunk:
         attempts = stream.models_used
         return final_chunk(
             provider=stream.provider,
             model=stream.model,
             attempts=attempts,
-            usage=stream.usage,
+            usage=stream.usage if with_usage else None,
             finish_reason=stream.finish_reason,
             extra_generation_info=gateway_info(stream.provider, stream.model, attempts),
         )
@@ -269,14 +410,62 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
         return {"models_used": [a for o in outputs for a in o.get("models_used", [])]}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        """The run's metadata at its start: the requested (first) target as ``ls_provider`` /
+        ``ls_model_name`` and the whole chain as ``juggler_chain``. When the call ends the
+        run's ``ls_provider``/``ls_model_name`` are replaced by the model that answered."""
         params = super()._get_ls_params(stop=stop, **kwargs)
-        params["ls_provider"] = PROVIDER
+        chain = [str(t) for t in self._chain()]
         model = kwargs.get("model") or self.model
-        if not isinstance(model, str):
-            chain = self._chain()
-            model = str(chain[0]) if chain else PROVIDER
-        params["ls_model_name"] = model
+        first = model if isinstance(model, str) else (chain[0] if chain else PROVIDER)
+        if "/" in first:
+            provider, _, name = first.partition("/")
+            params["ls_provider"], params["ls_model_name"] = provider, name
+        else:
+            params["ls_provider"], params["ls_model_name"] = PROVIDER, first
+        params["juggler_chain"] = chain  # type: ignore[typeddict-unknown-key]
         return params
+
+    def get_num_tokens(self, text: str) -> int:
+        """A character estimate (about 4 characters a token, generous), as Juggler's own
+        context-window check: no tokenizer download, no ``transformers``. The chain's
+        models each count differently, so an exact count of one would be wrong anyway."""
+        return len(text) // 4 + 1 if text else 0
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """The same estimate over the messages as Juggler sends them (tools included)."""
+        from juggler._routing.plan import estimate_tokens
+
+        count = estimate_tokens(to_openai_messages(messages))
+        if tools:
+            count += len(json.dumps(format_tools(list(tools)))) // 4
+        return count
+
+    # ----- streams: run metadata -----
+
+    def stream(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[AIMessageChunk]:
+        """LangChain's ``stream``; the run's metadata gets ``models_used`` as for ``invoke``."""
+        yield from super().stream(input, _with_tagger(config, self), stop=stop, **kwargs)
+
+    async def astream(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[AIMessageChunk]:
+        """Async :meth:`stream`."""
+        async for chunk in super().astream(input, _with_tagger(config, self), stop=stop, **kwargs):
+            yield chunk
 
     def configurable_fields(
         self, **kwargs: AnyConfigurableField
@@ -381,6 +570,34 @@ class _SharedJugglerFields(RunnableConfigurableFields):
         assert isinstance(self.default, JugglerBacked)
         with cloning(self.default):
             return super()._prepare(config)
+
+
+def _with_tagger(config: RunnableConfig | None, model: BaseChatModel) -> RunnableConfig:
+    """``config`` whose callback manager starts with a :class:`StreamRunTagger` that can see
+    the manager's tracers (those of ``config``, the model's own and the environment's)."""
+    config = ensure_config(config)
+    try:
+        # Only the inheritable part: LangChain adds the model's own callbacks, tags and
+        # metadata to a copy of this manager itself (passing them here would double them).
+        manager = CallbackManager.configure(
+            config.get("callbacks"), None, model.verbose, config.get("tags"), None
+        )
+    except Exception:  # never break a stream over tracing
+        return config
+    tagger = StreamRunTagger()
+    tagger.handlers = manager.handlers
+    manager.handlers.insert(0, tagger)
+    return {**config, "callbacks": manager}
+
+
+def _logprobs(response: ChatResponse) -> Any:
+    """The token log-probabilities of an OpenAI-shaped answer, when it has them."""
+    raw = response.raw
+    if isinstance(raw, dict):
+        choices = raw.get("choices")
+        if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+            return choices[0].get("logprobs")
+    return None
 
 
 def _tag_failure(run_manager: Any, exc: BaseException) -> None:

@@ -10,7 +10,8 @@ corrupt the index (with ``allow_cross_space=True`` it warns and records the swit
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from contextvars import ContextVar
+from typing import Any, ClassVar, NamedTuple
 
 from langchain_core.embeddings import Embeddings
 from pydantic import Field, PrivateAttr
@@ -22,7 +23,11 @@ from ._construct import JugglerBacked
 from ._convert import models_used_dicts
 from ._tracing import embedding_run, finish_embedding_run
 
-__all__ = ["EmbeddingSpaceError", "JugglerEmbeddings"]
+__all__ = ["EmbeddingResult", "EmbeddingSpaceError", "JugglerEmbeddings"]
+
+
+def _last_var() -> ContextVar[EmbeddingResponse | None]:
+    return ContextVar("juggler_embeddings_last", default=None)
 
 
 class JugglerEmbeddings(JugglerBacked, Embeddings):
@@ -32,9 +37,15 @@ class JugglerEmbeddings(JugglerBacked, Embeddings):
     emb = JugglerEmbeddings(targets=["together/BAAI/bge-base-en-v1.5",
                                      "selfhosted/BAAI/bge-base-en-v1.5"])
     vectors = emb.embed_documents(["a", "b"])
-    emb.last_models_used   # the attempts of the last call, as plain dicts
+    answer = emb.embed_documents_with_info(["a", "b"])   # per call: no shared state
+    answer.vectors, answer.models_used
     emb.space              # the embedding space every call so far was answered from
     ```
+
+    Each call's ``models_used`` also goes into its LangSmith run (metadata and outputs).
+    ``last_models_used`` is the last call made *in the current thread or task* (a context
+    variable, so concurrent calls never read each other's attempts); prefer the
+    ``*_with_info`` methods, which return it with the vectors.
 
     Documents are embedded with ``input_type="document"`` and queries with ``"query"``
     (vendors that distinguish them, such as Cohere and Voyage, need it).
@@ -52,11 +63,11 @@ class JugglerEmbeddings(JugglerBacked, Embeddings):
     dimensions: int | None = None
     allow_cross_space: bool = False
 
-    last_models_used: list[dict[str, Any]] = Field(default_factory=list, exclude=True)
     space: str | None = Field(default=None, exclude=True)
     space_switches: list[dict[str, Any]] = Field(default_factory=list, exclude=True)
 
-    _last_response: EmbeddingResponse | None = PrivateAttr(default=None)
+    # Per thread / asyncio task: two concurrent calls never see each other's answer.
+    _last: ContextVar[EmbeddingResponse | None] = PrivateAttr(default_factory=_last_var)
     _guard: SpaceGuard = PrivateAttr(default_factory=lambda: SpaceGuard("this JugglerEmbeddings"))
 
     def _implied_options(self) -> dict[str, Any]:
@@ -72,8 +83,7 @@ class JugglerEmbeddings(JugglerBacked, Embeddings):
 
     def _accept(self, response: EmbeddingResponse) -> list[list[float]]:
         """Record the call, and enforce the embedding-space rule."""
-        self._last_response = response
-        self.last_models_used = models_used_dicts(response.models_used)
+        self._last.set(response)
         guard = self._guard
         if self.space is not None and self.space != guard.current:  # ``space=`` pins it
             guard.current = self.space
@@ -97,18 +107,58 @@ class JugglerEmbeddings(JugglerBacked, Embeddings):
     def _embed(self, texts: Sequence[str], input_type: str, name: str) -> list[list[float]]:
         if not texts:
             return []
-        with embedding_run(name, texts, input_type) as run:
-            response = self.client.embed(list(texts), **self._params(input_type))
-            finish_embedding_run(run, response.models_used, self._outputs(response))
-        return self._accept(response)
+        return self._embed_info(texts, input_type, name).vectors
 
     async def _aembed(self, texts: Sequence[str], input_type: str, name: str) -> list[list[float]]:
         if not texts:
             return []
+        return (await self._aembed_info(texts, input_type, name)).vectors
+
+    def _embed_info(self, texts: Sequence[str], input_type: str, name: str) -> EmbeddingResult:
+        with embedding_run(name, texts, input_type) as run:
+            response = self.client.embed(list(texts), **self._params(input_type))
+            finish_embedding_run(
+                run,
+                response.models_used,
+                self._outputs(response),
+                response.provider,
+                response.model,
+            )
+        return EmbeddingResult(self._accept(response), response)
+
+    async def _aembed_info(
+        self, texts: Sequence[str], input_type: str, name: str
+    ) -> EmbeddingResult:
         with embedding_run(name, texts, input_type) as run:
             response = await self.client.aembed(list(texts), **self._params(input_type))
-            finish_embedding_run(run, response.models_used, self._outputs(response))
-        return self._accept(response)
+            finish_embedding_run(
+                run,
+                response.models_used,
+                self._outputs(response),
+                response.provider,
+                response.model,
+            )
+        return EmbeddingResult(self._accept(response), response)
+
+    def embed_documents_with_info(self, texts: list[str]) -> EmbeddingResult:
+        """:meth:`embed_documents`, returning the vectors with this call's ``models_used``."""
+        _check_texts(texts)
+        return self._embed_info(texts, "document", "JugglerEmbeddings.embed_documents")
+
+    def embed_query_with_info(self, text: str) -> EmbeddingResult:
+        """:meth:`embed_query` (one vector in ``.vectors``) with this call's ``models_used``."""
+        _check_text(text)
+        return self._embed_info([text], "query", "JugglerEmbeddings.embed_query")
+
+    async def aembed_documents_with_info(self, texts: list[str]) -> EmbeddingResult:
+        """Async :meth:`embed_documents_with_info`."""
+        _check_texts(texts)
+        return await self._aembed_info(texts, "document", "JugglerEmbeddings.aembed_documents")
+
+    async def aembed_query_with_info(self, text: str) -> EmbeddingResult:
+        """Async :meth:`embed_query_with_info`."""
+        _check_text(text)
+        return await self._aembed_info([text], "query", "JugglerEmbeddings.aembed_query")
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed documents (``input_type="document"``), in input order."""
@@ -130,8 +180,47 @@ class JugglerEmbeddings(JugglerBacked, Embeddings):
 
     @property
     def last_response(self) -> EmbeddingResponse | None:
-        """The last call's full :class:`juggler.EmbeddingResponse` (usage, latency, ...)."""
-        return self._last_response
+        """The full :class:`juggler.EmbeddingResponse` of the last call made in the current
+        thread or asyncio task (None before one)."""
+        return self._last.get()
+
+    @property
+    def last_models_used(self) -> list[dict[str, Any]]:
+        """``models_used`` of the last call made in the current thread or asyncio task.
+
+        Per context, so concurrent calls cannot read each other's attempts; a call made in
+        another thread or task (``abatch``, ``asyncio.gather``) is not seen here: use the
+        ``*_with_info`` methods or the call's LangSmith run for those.
+        """
+        response = self._last.get()
+        return models_used_dicts(response.models_used) if response is not None else []
+
+
+class EmbeddingResult(NamedTuple):
+    """One embeddings call: the vectors, and the answer they came from."""
+
+    vectors: list[list[float]]
+    response: EmbeddingResponse
+
+    @property
+    def models_used(self) -> list[dict[str, Any]]:
+        """Every attempt of this call, as plain dicts."""
+        return models_used_dicts(self.response.models_used)
+
+    @property
+    def provider(self) -> str:
+        """The provider that answered."""
+        return self.response.provider
+
+    @property
+    def model(self) -> str:
+        """The model that answered."""
+        return self.response.model
+
+
+def _check_texts(texts: Any) -> None:
+    if not texts:
+        raise InvalidRequestError("embed_documents_with_info needs at least one text")
 
 
 def _check_text(text: Any) -> None:

@@ -82,7 +82,7 @@ class JugglerRerank(JugglerBacked, BaseDocumentCompressor):
                 query, list(documents), self.top_n, text_of=_text, **self._params()
             )
             out = self._documents(documents, response)
-            tag_run(run, response.models_used)
+            tag_run(run, response.models_used, response.provider, response.model)
             run.on_chain_end(self._outputs(response, out))
         return out
 
@@ -100,7 +100,7 @@ class JugglerRerank(JugglerBacked, BaseDocumentCompressor):
                 query, list(documents), self.top_n, text_of=_text, **self._params()
             )
             out = self._documents(documents, response)
-            tag_run(run, response.models_used)
+            tag_run(run, response.models_used, response.provider, response.model)
             await run.on_chain_end(self._outputs(response, out))
         return out
 

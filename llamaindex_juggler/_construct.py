@@ -1,65 +1,73 @@
 """Constructor logic shared by the three adapters.
 
-Each adapter is built either from ``targets=[...]`` (the chain of its own capability) plus any
-Juggler option (``providers=``, ``timeout=``, ``retries=``, ``env=``, ...), or from ``juggler=``,
-an existing :class:`juggler.Juggler` that may be shared with other adapters. Mixing the two is
-refused, because options given next to ``juggler=`` would be silently ignored otherwise.
+Each adapter is built either from ``targets=[...]`` (the chain of its own capability) or
+``model=`` plus any Juggler option (``providers=``, ``timeout=``, ``retries=``, ``env=``, ...),
+or from ``juggler=``, an existing :class:`juggler.Juggler` that may be shared with other
+adapters. Mixing the two is refused, because options given next to ``juggler=`` would be
+silently ignored otherwise. The rules live in the core (``juggler._adapters``), shared with
+the LangChain adapters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from pydantic import SecretStr
+
 from juggler import Capability, InvalidRequestError, Juggler, Target
+from juggler._adapters import (
+    ADAPTER_SETTINGS,
+    AdapterSettings,
+    build_adapter_juggler,
+    split_adapter_kwargs,
+)
 
-__all__ = ["build_juggler", "split_options"]
+__all__ = ["OwnsJuggler", "adapter_juggler"]
+
+# llama-index-llms-openai's names for the shared settings.
+_ALIASES = {"api_base": "base_url"}
 
 
-def split_options(
-    kwargs: dict[str, Any], fields: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split constructor kwargs into the adapter's pydantic fields and Juggler options."""
-    own = {k: v for k, v in kwargs.items() if k in fields}
-    rest = {k: v for k, v in kwargs.items() if k not in fields}
-    return own, rest
-
-
-def build_juggler(
+def adapter_juggler(
+    owner: str,
     capability: Capability,
-    targets: Sequence[str | Target] | None,
+    targets: str | Target | Sequence[str | Target] | None,
     juggler: Juggler | None,
-    options: Mapping[str, Any],
-) -> Juggler:
-    """Return the Juggler an adapter routes through, checking its chain is configured.
+    kwargs: Mapping[str, Any],
+    fields: Iterable[str],
+    *,
+    implied: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], Juggler, bool]:
+    """Build (or take) the Juggler of one adapter, with the core's shared helper.
 
-    Raises ``InvalidRequestError`` (a ``ValueError``) for contradictory arguments and
-    ``CapabilityNotConfiguredError`` when no target can serve ``capability``: both before any
-    request is sent.
+    Returns the adapter's own pydantic fields, the Juggler, and whether the adapter owns it.
+    ``model``, ``api_key``, ``base_url`` (or ``api_base``), ``timeout`` and ``max_retries`` mean
+    what they mean for llama-index-llms-openai's ``OpenAI``; a typo raises
+    ``InvalidRequestError`` with a did-you-mean, before any request.
     """
-    if juggler is not None:
-        if not isinstance(juggler, Juggler):
-            raise InvalidRequestError(
-                f"juggler= must be a juggler.Juggler, got {type(juggler).__name__}"
-            )
-        if targets is not None or options:
-            given = sorted(["targets", *options] if targets is not None else options)
-            raise InvalidRequestError(
-                f"pass either juggler= or targets=/Juggler options, not both (got {given}); "
-                "configure the shared Juggler itself instead"
-            )
-        built = juggler
-    else:
-        if isinstance(targets, str | Target):
-            targets = [targets]  # a single target is a chain of one
-        chains: dict[str, Any] = {capability.value: list(targets) if targets is not None else None}
-        if capability.value in options:
-            raise InvalidRequestError(
-                f"use targets= for the {capability.value} chain, not {capability.value}="
-            )
-        built = Juggler(**chains, **options)
-    built.chain(capability)  # raises CapabilityNotConfiguredError with a helpful message
-    return built
+    values = {_ALIASES.get(k, k): v for k, v in kwargs.items()}
+    own_fields = set(fields)
+    own, options = split_adapter_kwargs(owner, values, sorted(own_fields | set(ADAPTER_SETTINGS)))
+    settings = {k: own.pop(k) for k in ADAPTER_SETTINGS if k in own and k not in own_fields}
+    if isinstance(settings.get("api_key"), SecretStr):
+        settings["api_key"] = settings["api_key"].get_secret_value()
+    if juggler is not None and targets is not None:
+        raise InvalidRequestError(
+            f"{owner}: pass either juggler= or targets=, not both; configure the shared "
+            "Juggler's chain instead"
+        )
+    built, owns = build_adapter_juggler(
+        AdapterSettings(
+            capability=capability,
+            owner=owner,
+            targets=targets,
+            juggler=juggler,
+            options={**(implied or {}), **options} if juggler is None else options,
+            **settings,
+        )
+    )
+    return own, built, owns
 
 
 class OwnsJuggler:

@@ -205,15 +205,33 @@ def _openai_call(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
 
 
 def assistant_message(text: str, tool_calls: Sequence[ToolCall | ToolCallBlock]) -> ChatMessage:
-    """An assistant message with a text block (when there is text) and tool-call blocks."""
+    """An assistant message with a text block (when there is text) and tool-call blocks.
+
+    The tool calls also go in ``additional_kwargs["tool_calls"]`` in the OpenAI shape, as
+    llama-index-llms-openai's ``OpenAI`` does: LlamaIndex's own streaming helpers
+    (``process_streaming_objects``, behind ``stream_structured_predict``) look there.
+    """
     blocks: list[Any] = [TextBlock(text=text)] if text else []
+    openai_calls: list[dict[str, Any]] = []
     for call in tool_calls:
         if isinstance(call, ToolCall):
-            call = ToolCallBlock(
-                tool_call_id=call.id, tool_name=call.name, tool_kwargs=call.kwargs
-            )
+            call = ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=call.kwargs)
         blocks.append(call)
-    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+        kwargs = call.tool_kwargs
+        openai_calls.append(
+            {
+                "id": call.tool_call_id,
+                "type": "function",
+                "function": {
+                    "name": call.tool_name,
+                    "arguments": kwargs
+                    if isinstance(kwargs, str)
+                    else json.dumps(kwargs, ensure_ascii=False),
+                },
+            }
+        )
+    extra = {"tool_calls": openai_calls} if openai_calls else {}
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
 
 
 def chat_response(response: JugglerChatResponse) -> ChatResponse:

@@ -26,7 +26,7 @@ from juggler import (
 )
 from juggler._adapters import SpaceGuard
 
-from ._construct import OwnsJuggler, build_juggler, split_options
+from ._construct import OwnsJuggler, adapter_juggler
 from ._events import dispatch_models_used
 
 __all__ = ["EmbeddingSpaceError", "JugglerEmbedding"]
@@ -59,16 +59,22 @@ class JugglerEmbedding(OwnsJuggler, BaseEmbedding):
         juggler: Juggler | None = None,
         **kwargs: Any,
     ) -> None:
-        own, options = split_options(kwargs, type(self).model_fields)
-        if juggler is None and own.get("allow_cross_space"):
-            options["allow_cross_space"] = True  # the core must let the chain cross too
-        built = build_juggler(Capability.EMBED, targets, juggler, options)
+        own, built, owns = adapter_juggler(
+            "JugglerEmbedding",
+            Capability.EMBED,
+            targets,
+            juggler,
+            kwargs,
+            type(self).model_fields,
+            # the core must let the chain cross spaces too
+            implied={"allow_cross_space": True} if kwargs.get("allow_cross_space") else None,
+        )
         chain = built.chain(Capability.EMBED)
         own.setdefault("model_name", str(chain[0]))
         own.setdefault("embed_batch_size", DEFAULT_BATCH)
         super().__init__(targets=[str(t) for t in chain], **own)  # type: ignore[call-arg]
         self._juggler = built
-        self._owns = juggler is None
+        self._owns = owns
 
     @classmethod
     def class_name(cls) -> str:

@@ -36,8 +36,10 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import Model
 
 from juggler import AllProvidersFailedError, Capability, Juggler, StreamInterruptedError, Target
+from juggler._params import CHAT_PARAMS, check_wires, unknown_keyword_error
+from juggler._validate import chat_request
 
-from ._construct import OwnsJuggler, build_juggler, split_options
+from ._construct import OwnsJuggler, adapter_juggler
 from ._convert import (
     StreamAssembler,
     chat_response,
@@ -54,18 +56,10 @@ if TYPE_CHECKING:
 __all__ = ["JugglerLLM"]
 
 
-# What a single call may override; anything else is a mistake we report, not drop.
-_CALL_PARAMS = frozenset(
+# What a single call may override: the chat parameters (declared once, in juggler._params)
+# and the routing options; anything else is a mistake we report, not drop.
+_CALL_PARAMS = frozenset(CHAT_PARAMS) | frozenset(
     {
-        "temperature",
-        "max_tokens",
-        "top_p",
-        "stop",
-        "tools",
-        "tool_choice",
-        "response_format",
-        "seed",
-        "extra_body",
         "targets",
         "model",
         "tier",
@@ -87,9 +81,14 @@ class JugglerLLM(OwnsJuggler, FunctionCallingLLM):
 
     ``JugglerLLM(targets=["groq/llama-3.1-8b-instant", "openai/gpt-4o-mini"], providers=...,
     timeout=20)`` builds its own Juggler (any Juggler option is accepted);
-    ``JugglerLLM(juggler=j)`` shares an existing one. ``metadata`` describes the first target:
-    its context window (catalogue or ``Target.context_window``; ``context_window=`` overrides)
-    and ``num_output`` = ``max_tokens`` or LlamaIndex's default (256).
+    ``JugglerLLM(juggler=j)`` shares an existing one. As llama-index-llms-openai's ``OpenAI``:
+    ``JugglerLLM(model="gpt-4o-mini", api_key=..., max_retries=2, timeout=30)`` (a bare
+    model id resolves through the catalogue; ``base_url=``/``api_base=`` with ``model=`` is a
+    single OpenAI-compatible target). A misspelt argument gets a did-you-mean.
+
+    ``metadata`` describes the first target: its context window (catalogue or
+    ``Target.context_window``; ``context_window=`` overrides) and
+    ``num_output`` = ``max_tokens`` or LlamaIndex's default (256).
     """
 
     targets: list[str] = Field(default_factory=list, description="The chat chain, in order.")
@@ -117,11 +116,30 @@ class JugglerLLM(OwnsJuggler, FunctionCallingLLM):
         juggler: Juggler | None = None,
         **kwargs: Any,
     ) -> None:
-        own, options = split_options(kwargs, type(self).model_fields)
-        built = build_juggler(Capability.CHAT, targets, juggler, options)
-        super().__init__(targets=[str(t) for t in built.chain(Capability.CHAT)], **own)
-        self._juggler = built
-        self._owns = juggler is None
+        own, built, owns = adapter_juggler(
+            "JugglerLLM", Capability.CHAT, targets, juggler, kwargs, type(self).model_fields
+        )
+        try:
+            super().__init__(targets=[str(t) for t in built.chain(Capability.CHAT)], **own)
+            self._juggler = built
+            self._owns = owns
+            self._check_additional_kwargs()
+        except BaseException:
+            if owns:
+                built.close()
+            raise
+
+    def _check_additional_kwargs(self) -> None:
+        """``additional_kwargs`` is checked now, not at the first call: names (with a
+        did-you-mean), values, and whether every target's wire can honour them."""
+        for key in self.additional_kwargs:
+            if key not in _CALL_PARAMS:
+                raise unknown_keyword_error(key, _CALL_PARAMS, where="JugglerLLM additional_kwargs")
+        params = self._params({})
+        chat_request("check", **{k: v for k, v in params.items() if k in CHAT_PARAMS})
+        providers = self._juggler.providers
+        chain = self._juggler.chain(Capability.CHAT)
+        check_wires(params, [(str(t), providers.get(t.provider)) for t in chain])
 
     @classmethod
     def class_name(cls) -> str:
@@ -200,12 +218,9 @@ class JugglerLLM(OwnsJuggler, FunctionCallingLLM):
         return [ChatMessage(role=MessageRole.USER, content=text)]
 
     def _params(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(kwargs) - _CALL_PARAMS)
-        if unknown:
-            raise TypeError(
-                f"JugglerLLM got unexpected call arguments {unknown}; "
-                f"accepted: {sorted(_CALL_PARAMS)}"
-            )
+        for key in kwargs:
+            if key not in _CALL_PARAMS:
+                raise unknown_keyword_error(key, _CALL_PARAMS, where="JugglerLLM (per call)")
         defaults = {
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,

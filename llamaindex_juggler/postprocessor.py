@@ -21,7 +21,7 @@ from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 
 from juggler import AllProvidersFailedError, Capability, Juggler, RerankResponse, Target
 
-from ._construct import OwnsJuggler, build_juggler, split_options
+from ._construct import OwnsJuggler, adapter_juggler
 from ._events import dispatch_models_used
 
 __all__ = ["JugglerRerank"]
@@ -55,11 +55,12 @@ class JugglerRerank(OwnsJuggler, BaseNodePostprocessor):
         juggler: Juggler | None = None,
         **kwargs: Any,
     ) -> None:
-        own, options = split_options(kwargs, type(self).model_fields)
-        built = build_juggler(Capability.RERANK, targets, juggler, options)
+        own, built, owns = adapter_juggler(
+            "JugglerRerank", Capability.RERANK, targets, juggler, kwargs, type(self).model_fields
+        )
         super().__init__(targets=[str(t) for t in built.chain(Capability.RERANK)], **own)  # type: ignore[call-arg]
         self._juggler = built
-        self._owns = juggler is None
+        self._owns = owns
 
     @classmethod
     def class_name(cls) -> str:

@@ -6,7 +6,6 @@ and their reasons are listed in the README.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypedDict
@@ -14,6 +13,7 @@ from typing import Any, Literal, TypedDict
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from juggler._exceptions import InvalidRequestError
+from juggler._params import unknown_keyword_error
 from juggler._types import Capability
 from juggler.providers.catalog import CATALOG, ProviderSpec
 
@@ -158,12 +158,10 @@ class SettingsKwargs(TypedDict, total=False):
 def check_keywords(given: Mapping[str, Any], valid: Iterable[str], where: str) -> None:
     """Refuse an unknown keyword with the closest valid one: ``Juggler(retires=3)`` says
     "did you mean 'retries'?" instead of a raw TypeError or pydantic error."""
-    names = sorted(valid)
+    names = set(valid)
     for key in given:
         if key not in names:
-            close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; valid: {', '.join(names)}"
-            raise InvalidRequestError(f"{where} got an unknown keyword {key!r}{hint}")
+            raise unknown_keyword_error(key, names, where=where)
 
 
 def settings_from(given: Mapping[str, Any]) -> Settings:

@@ -14,6 +14,7 @@ import juggler._routing.answers as calls
 import juggler._validate as check
 from juggler._config import ProviderConfig, SettingsKwargs, check_keywords, settings_from
 from juggler._fleet import TargetSpec, build_fleet
+from juggler._params import CHAT_PARAMS, ChatParams
 from juggler._responses import (
     ChatResponse,
     EmbeddingResponse,
@@ -49,30 +50,13 @@ __all__ = ["ChatKwargs", "Juggler"]
 R = TypeVar("R")
 
 
-class ChatKwargs(RoutingOptions, total=False):
-    """The keyword arguments of :meth:`Juggler.chat` and its twins: the chat parameters and
-    the routing options. Values are checked by ``_validate.chat_request`` before any request.
-
-    Attributes:
-        temperature, max_tokens, top_p, stop, seed: as in the OpenAI API, sent to every wire.
-        tools, tool_choice: OpenAI function tools; converted for every wire.
-        response_format: ``{"type": "json_object"}`` or ``{"type": "json_schema", ...}``.
-        extra_body: merged into the request body as is (vendor-specific fields).
-    """
-
-    temperature: float | None
-    max_tokens: int | None
-    top_p: float | None
-    stop: str | Sequence[str] | None
-    tools: Sequence[dict[str, Any]] | None
-    tool_choice: str | dict[str, Any] | None
-    response_format: dict[str, Any] | None
-    seed: int | None
-    extra_body: dict[str, Any] | None
+class ChatKwargs(ChatParams, RoutingOptions, total=False):
+    """The keyword arguments of :meth:`Juggler.chat` and its twins: the chat parameters
+    (declared once, in ``juggler._params``) and the routing options."""
 
 
 _CHOICES = frozenset({"targets", "model", "tier", "preferred_provider", "preferred_model"})
-_CHAT_KEYWORDS = frozenset(ChatKwargs.__annotations__) | ROUTING_OPTIONS | _CHOICES
+_CHAT_KEYWORDS = frozenset(CHAT_PARAMS) | ROUTING_OPTIONS | _CHOICES
 
 
 class Juggler:

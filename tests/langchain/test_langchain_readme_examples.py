@@ -156,3 +156,51 @@ def test_callback_handler_logs_models_used(caplog: pytest.LogCaptureFixture) -> 
         ]
         * 2
     )
+
+
+def test_tracing_example_names_the_answering_model_in_the_posted_run() -> None:
+    import langsmith
+    from langchain_core.tracers.langchain import LangChainTracer
+    from langsmith_recorder import LangSmithRecorder
+
+    with LangSmithRecorder() as rec:
+        client = langsmith.Client(api_url=rec.url, api_key="test")
+        tracer = LangChainTracer(client=client)
+        llm = ChatJuggler(targets=["groq/llama-3.1-8b-instant", "openai/gpt-4o-mini"], **SIM)
+        llm.invoke("hi", config={"callbacks": [tracer]})
+        tracer.wait_for_futures()
+        client.flush()
+        (run,) = rec.find("llm")
+        meta = run["extra"]["metadata"]
+        assert (meta["ls_provider"], meta["ls_model_name"]) == ("openai", "gpt-4o-mini")
+        assert [a["provider"] for a in meta["models_used"]] == ["groq", "openai"]
+        assert meta["juggler_chain"] == ["groq/llama-3.1-8b-instant", "openai/gpt-4o-mini"]
+        llm.close()
+
+
+def test_chatopenai_arguments_example() -> None:
+    llm = ChatJuggler(
+        model="gpt-4o-mini",
+        temperature=0.2,
+        presence_penalty=0.5,
+        frequency_penalty=0.1,
+        reasoning_effort="low",
+        logprobs=True,
+        top_logprobs=2,
+        n=1,
+        stream_usage=True,
+        model_kwargs={"user": "u-42"},
+        extra_body={"service_tier": "flex"},
+        default_headers={"X-Team": "search"},
+        timeout=30,
+        max_retries=2,
+        **SIM,
+    )
+    local = ChatJuggler(model="llama3.1", base_url="http://localhost:11434/v1", api_key="ollama")
+    try:
+        assert [str(t) for t in llm._chain()] == ["openai/gpt-4o-mini"]
+        assert llm.invoke("hi").response_metadata["model_name"] == "gpt-4o-mini"
+        assert [str(t) for t in local._chain()] == ["openai_compatible/llama3.1"]
+    finally:
+        llm.close()
+        local.close()

@@ -90,15 +90,15 @@ def test_model_alone_is_a_one_target_chain() -> None:
     assert [str(t) for t in llm.client.chain("chat")] == ["openai/gpt-4o-mini"]
 
 
-def test_ls_params_name_juggler_and_the_requested_model() -> None:
+def test_ls_params_name_the_requested_target_and_the_chain_before_the_call() -> None:
     llm = ChatJuggler(targets=CHAIN, env={}, temperature=0.3, max_tokens=50)
     params = llm._get_ls_params()
-    assert params["ls_provider"] == "juggler"
-    assert params["ls_model_name"] == "groq/llama-3.1-8b-instant"
+    assert params["ls_provider"] == "groq"
+    assert params["ls_model_name"] == "llama-3.1-8b-instant"
+    assert params["juggler_chain"] == [str(t) for t in llm._chain()]
     assert params["ls_temperature"] == 0.3 and params["ls_max_tokens"] == 50
-    assert llm._get_ls_params(model="openai/gpt-4.1-mini")["ls_model_name"] == (
-        "openai/gpt-4.1-mini"
-    )
+    override = llm._get_ls_params(model="openai/gpt-4.1-mini")
+    assert (override["ls_provider"], override["ls_model_name"]) == ("openai", "gpt-4.1-mini")
 
 
 def test_the_public_api_is_exactly_all_and_documented() -> None:

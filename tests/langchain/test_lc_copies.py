@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from langchain_core.runnables import ConfigurableField
 
-import langchain_juggler._construct as construct
+import juggler._adapters as construct
 from juggler import Juggler
 from juggler.testing import FakeProvider
 from langchain_juggler import ChatJuggler

@@ -135,3 +135,32 @@ def test_embedding_tracing_is_silent_when_tracing_is_off(embeddings: JugglerEmbe
     with tracing_context(enabled=False, client=client):
         embeddings.embed_query("alpha")
     assert client.created == [] and client.updated == []
+
+
+def test_an_in_process_tracer_sees_the_answering_model_not_the_first_target(
+    chat: ChatJuggler, tracer: RecordingTracer
+) -> None:
+    chat.invoke("hi", config={"callbacks": [tracer]})
+    list(chat.stream("hi", config={"callbacks": [tracer]}))
+    for run in tracer.find("llm"):
+        assert (run.metadata["ls_provider"], run.metadata["ls_model_name"]) == (
+            "openai",
+            "gpt-4o-mini",
+        )
+        assert run.metadata["juggler_chain"] == lc_support.CHAT
+        assert _providers(run.metadata["models_used"]) == ["groq", "openai"]
+
+
+def test_a_streamed_run_reaches_each_handler_once(tracer: RecordingTracer) -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    ends: list[Any] = []
+
+    class Count(BaseCallbackHandler):
+        def on_llm_end(self, response: Any, **kwargs: Any) -> None:
+            ends.append(response)
+
+    llm = ChatJuggler(**lc_support.chat_params(), callbacks=[Count()])
+    list(llm.stream("hi", config={"callbacks": [tracer, Count()]}))
+    assert len(ends) == 2 and len(tracer.find("llm")) == 1
+    llm.close()

@@ -103,3 +103,16 @@ async def test_agent_example() -> None:
 
     assert output.tool_calls[0].tool_output.content == "42"
     assert "42" in str(output)
+
+
+def test_constructor_parity_example() -> None:
+    llm = JugglerLLM(model="gpt-4o-mini", api_key="sk-...", max_retries=2, timeout=30, env={})
+    local = JugglerLLM(model="llama3.1", api_base="http://localhost:11434/v1", api_key="ollama")
+    checked = JugglerLLM(targets=["openai/gpt-4o-mini"], additional_kwargs={"user": "u-42"}, **SIM)
+    try:
+        assert llm.targets == ["openai/gpt-4o-mini"]
+        assert local.targets == ["openai_compatible/llama3.1"]
+        assert checked.complete("hi").additional_kwargs["model"] == "gpt-4o-mini"
+    finally:
+        for x in (llm, local, checked):
+            x.close()

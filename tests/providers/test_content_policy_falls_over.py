@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from juggler import ContentPolicyError, Juggler
-from juggler.providers._classify import classify
 from juggler._policy.breaker import Breakers
+from juggler.providers._classify import classify
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 

@@ -347,3 +347,23 @@ def generation_config(
         if schema:
             config["responseSchema"] = gemini_schema(schema)
     return config
+
+
+# OpenAI's reasoning_effort as Gemini's thinkingLevel (the spec's ThinkingConfig field).
+_THINKING_LEVELS = {"minimal": "minimal", "low": "low", "medium": "medium", "high": "high"}
+
+
+def generation_extras(request: Any) -> dict[str, Any]:
+    """``generationConfig`` fields for the OpenAI-style extras Gemini honours."""
+    config: dict[str, Any] = {}
+    if request.presence_penalty is not None:
+        config["presencePenalty"] = request.presence_penalty
+    if request.frequency_penalty is not None:
+        config["frequencyPenalty"] = request.frequency_penalty
+    if request.logprobs:
+        config["responseLogprobs"] = True
+        if request.top_logprobs is not None:
+            config["logprobs"] = request.top_logprobs
+    if request.reasoning_effort is not None:
+        config["thinkingConfig"] = {"thinkingLevel": _THINKING_LEVELS[request.reasoning_effort]}
+    return config

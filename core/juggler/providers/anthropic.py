@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from juggler._exceptions import ContentPolicyError, InvalidResponseError
+from juggler._params import refuse_unsupported
 from juggler._types import ToolCall, Usage
 from juggler.providers._anthropic_convert import (
     DEFAULT_MAX_TOKENS,
@@ -68,6 +69,7 @@ class AnthropicProvider(BaseProvider):
 
     def chat_payload(self, model: str, request: ChatRequest, stream: bool) -> dict[str, Any]:
         """The JSON body of ``POST /v1/messages``."""
+        refuse_unsupported(request, self.wire, f"{getattr(self, 'name', self.wire)}/{model}")
         system, messages = to_anthropic_messages(request.messages)
         payload: dict[str, Any] = {
             "model": model,
@@ -85,6 +87,8 @@ class AnthropicProvider(BaseProvider):
             payload["top_p"] = request.top_p
         if request.stop:
             payload["stop_sequences"] = request.stop
+        if request.user:
+            payload["metadata"] = {"user_id": request.user}
         tools = to_anthropic_tools(request.tools)
         choice = to_anthropic_tool_choice(request.tool_choice)
         forced = json_tool(request.response_format)
@@ -112,7 +116,10 @@ class AnthropicProvider(BaseProvider):
     async def chat(self, model: str, request: ChatRequest) -> ChatResult:
         """``POST /v1/messages`` and parse the content blocks."""
         body = await self.post_json(
-            "/v1/messages", self.chat_payload(model, request, False), model=model
+            "/v1/messages",
+            self.chat_payload(model, request, False),
+            model=model,
+            headers=request.headers or None,
         )
         json_name = self._json_tool_name(request)
         texts: list[str] = []
@@ -162,7 +169,7 @@ class AnthropicProvider(BaseProvider):
         # Closing the event source when the caller stops early closes the
         # connection now, not whenever the garbage collector gets to it.
         async with contextlib.aclosing(
-            self.post_sse("/v1/messages", payload, model=model)
+            self.post_sse("/v1/messages", payload, model=model, headers=request.headers or None)
         ) as events:
             async for event in events:
                 if not event.data.strip():

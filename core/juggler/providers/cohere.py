@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from juggler._exceptions import InvalidResponseError
+from juggler._params import refuse_unsupported
 from juggler._types import Usage
 from juggler.providers.base import BaseProvider
 from juggler.providers.openai import ordered_vectors, tool_calls_of
@@ -138,6 +139,7 @@ class CohereProvider(BaseProvider):
 
     def chat_payload(self, model: str, request: ChatRequest, stream: bool) -> dict[str, Any]:
         """The JSON body of ``POST /v2/chat``."""
+        refuse_unsupported(request, self.wire, f"{getattr(self, 'name', self.wire)}/{model}")
         payload: dict[str, Any] = {
             "model": model,
             "messages": cohere_messages(request.messages),
@@ -163,6 +165,9 @@ class CohereProvider(BaseProvider):
             "max_tokens": request.max_tokens,
             "stop_sequences": request.stop or None,
             "seed": request.seed,
+            "presence_penalty": request.presence_penalty,
+            "frequency_penalty": request.frequency_penalty,
+            "logprobs": request.logprobs,
             "response_format": _response_format(request.response_format)
             if request.response_format
             else None,
@@ -174,7 +179,10 @@ class CohereProvider(BaseProvider):
     async def chat(self, model: str, request: ChatRequest) -> ChatResult:
         """``POST /v2/chat`` and parse the message."""
         body = await self.post_json(
-            "/v2/chat", self.chat_payload(model, request, False), model=model
+            "/v2/chat",
+            self.chat_payload(model, request, False),
+            model=model,
+            headers=request.headers or None,
         )
         try:
             message = body["message"]
@@ -205,7 +213,9 @@ class CohereProvider(BaseProvider):
         payload = self.chat_payload(model, request, True)
         # Closing the event source when the caller stops early closes the
         # connection now, not whenever the garbage collector gets to it.
-        async with contextlib.aclosing(self.post_sse("/v2/chat", payload, model=model)) as events:
+        async with contextlib.aclosing(
+            self.post_sse("/v2/chat", payload, model=model, headers=request.headers or None)
+        ) as events:
             async for event in events:
                 data = event.data.strip()
                 if data == "[DONE]":

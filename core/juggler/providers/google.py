@@ -29,11 +29,13 @@ from typing import Any
 import httpx
 
 from juggler._exceptions import ContentPolicyError, InvalidResponseError
+from juggler._params import refuse_unsupported
 from juggler._types import ToolCall, Usage
 from juggler.providers._classify import classify
 from juggler.providers._google_convert import (
     finish_reason,
     generation_config,
+    generation_extras,
     is_blocked,
     stable_call_id,
     to_gemini_contents,
@@ -115,6 +117,7 @@ class GoogleProvider(BaseProvider):
 
     def chat_payload(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body of ``generateContent`` / ``streamGenerateContent``."""
+        refuse_unsupported(request, self.wire, getattr(self, "name", self.wire))
         system, contents = to_gemini_contents(request.messages, self._signatures)
         payload: dict[str, Any] = {"contents": contents}
         if system:
@@ -133,6 +136,7 @@ class GoogleProvider(BaseProvider):
             seed=request.seed,
             response_format=request.response_format,
         )
+        generation.update(generation_extras(request))
         if generation:
             payload["generationConfig"] = generation
         payload.update(request.extra_body)
@@ -182,7 +186,10 @@ class GoogleProvider(BaseProvider):
     async def chat(self, model: str, request: ChatRequest) -> ChatResult:
         """``generateContent`` and parse the first candidate."""
         body = await self.post_json(
-            self.model_path(model, "generateContent"), self.chat_payload(request), model=model
+            self.model_path(model, "generateContent"),
+            self.chat_payload(request),
+            model=model,
+            headers=request.headers or None,
         )
         try:
             candidate = self._candidate(body, model)
@@ -216,7 +223,9 @@ class GoogleProvider(BaseProvider):
         # Closing the event source when the caller stops early closes the
         # connection now, not whenever the garbage collector gets to it.
         async with contextlib.aclosing(
-            self.post_sse(url, self.chat_payload(request), model=model)
+            self.post_sse(
+                url, self.chat_payload(request), model=model, headers=request.headers or None
+            )
         ) as events:
             async for event in events:
                 if not event.data.strip():

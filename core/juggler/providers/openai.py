@@ -189,6 +189,12 @@ class OpenAICompatProvider(CompatRerankMixin):
             "tool_choice": request.tool_choice,
             "response_format": request.response_format,
             "seed": request.seed,
+            "presence_penalty": request.presence_penalty,
+            "frequency_penalty": request.frequency_penalty,
+            "logprobs": request.logprobs,
+            "top_logprobs": request.top_logprobs,
+            "reasoning_effort": request.reasoning_effort,
+            "user": request.user,
         }
         payload.update({k: v for k, v in optional.items() if v is not None})
         if "max_completion_tokens" in options and "max_tokens" in payload:
@@ -209,7 +215,10 @@ class OpenAICompatProvider(CompatRerankMixin):
     async def chat(self, model: str, request: ChatRequest) -> ChatResult:
         """``POST /chat/completions`` and parse the first choice."""
         body = await self.post_json(
-            "/chat/completions", self.chat_payload(model, request, False), model=model
+            "/chat/completions",
+            self.chat_payload(model, request, False),
+            model=model,
+            headers=request.headers or None,
         )
         try:
             choice = body["choices"][0]
@@ -247,7 +256,9 @@ class OpenAICompatProvider(CompatRerankMixin):
         # Closing the event source when the caller stops early closes the
         # connection now, not whenever the garbage collector gets to it.
         async with contextlib.aclosing(
-            self.post_sse("/chat/completions", payload, model=model)
+            self.post_sse(
+                "/chat/completions", payload, model=model, headers=request.headers or None
+            )
         ) as events:
             delivered = False
             async for event in events:

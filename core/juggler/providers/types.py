@@ -41,6 +41,14 @@ class ChatRequest:
     tool_choice: str | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
     seed: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    reasoning_effort: str | None = None
+    user: str | None = None
+    # Extra HTTP headers (never auth headers); they do not change the answer, so no cache key.
+    headers: dict[str, str] = field(default_factory=dict)
     extra_body: dict[str, Any] = field(default_factory=dict)
 
     def cache_fields(self) -> dict[str, Any]:
@@ -55,6 +63,12 @@ class ChatRequest:
             "tool_choice": self.tool_choice,
             "response_format": self.response_format,
             "seed": self.seed,
+            "presence_penalty": self.presence_penalty,
+            "frequency_penalty": self.frequency_penalty,
+            "logprobs": self.logprobs,
+            "top_logprobs": self.top_logprobs,
+            "reasoning_effort": self.reasoning_effort,
+            "user": self.user,
             "extra_body": self.extra_body,
         }
 
