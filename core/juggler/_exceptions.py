@@ -90,6 +90,9 @@ _MODEL_SPECIFIC_WORDS = (
     "model_not_supported",
     "does not support",
     "not supported with this model",
+    # Azure OpenAI's content filter (400, code "content_filter"): another vendor's filter may
+    # accept the same request, so it falls over instead of failing the call.
+    "content_filter",
 )
 # 4xx that say this provider does not serve the model, whatever the status: Mistral answers an
 # unknown model with 400 ``invalid_model`` ("Invalid model: x"), Voyage with 400 "Model x is not
@@ -132,6 +135,8 @@ class ProviderError(JugglerError):
         model: the model asked for.
         status_code: the HTTP status, or None when no answer came back.
         retry_after: seconds the provider asked us to wait, when it said so.
+        headers: the answer's rate-limit headers (``x-ratelimit-*``, ``anthropic-ratelimit-*``,
+            ``retry-after``), for the engine's rate-limit book; empty when there was none.
     """
 
     fallback: ClassVar[bool] = True
@@ -152,6 +157,7 @@ class ProviderError(JugglerError):
         self.model = model
         self.status_code = status_code
         self.retry_after = retry_after
+        self.headers: dict[str, str] = {}
 
     def __str__(self) -> str:
         where = f"{self.provider}/{self.model}: " if self.provider else ""

@@ -16,6 +16,7 @@ class Provider(StrEnum):
     """Names of the catalogued providers. Any string naming a configured provider works too."""
 
     OPENAI = "openai"
+    AZURE = "azure"
     GROQ = "groq"
     CEREBRAS = "cerebras"
     NVIDIA = "nvidia"

@@ -14,6 +14,7 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 from juggler._exceptions import InvalidResponseError
 from juggler._types import ToolCall, Usage
@@ -174,6 +175,26 @@ class OpenAICompatProvider(CompatRerankMixin):
 
     wire = "openai"
 
+    def auth_headers(self) -> dict[str, str]:
+        """A bearer token; Azure OpenAI wants the key in ``api-key`` instead."""
+        if "azure" in self.spec.wire_options:
+            return {"api-key": self._api_key} if self._api_key else {}
+        return super().auth_headers()
+
+    def endpoint(self, model: str, path: str) -> str:
+        """Where ``path`` (``/chat/completions``, ``/embeddings``, …) lives for ``model``.
+
+        Azure OpenAI names the deployment in the URL and the API version in the query:
+        ``{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…``.
+        """
+        if "azure" not in self.spec.wire_options:
+            return path
+        version = self.spec.api_version or "2024-10-21"
+        return (
+            f"{self.base_url}/openai/deployments/{quote(model, safe='')}{path}"
+            f"?api-version={quote(version, safe='')}"
+        )
+
     def chat_payload(self, model: str, request: ChatRequest, stream: bool) -> dict[str, Any]:
         """The JSON body of ``POST /chat/completions``."""
         options = self.spec.wire_options
@@ -210,7 +231,9 @@ class OpenAICompatProvider(CompatRerankMixin):
     async def chat(self, model: str, request: ChatRequest) -> ChatResult:
         """``POST /chat/completions`` and parse the first choice."""
         body = await self.post_json(
-            "/chat/completions", self.chat_payload(model, request, False), model=model
+            self.endpoint(model, "/chat/completions"),
+            self.chat_payload(model, request, False),
+            model=model,
         )
         try:
             choice = body["choices"][0]
@@ -239,7 +262,7 @@ class OpenAICompatProvider(CompatRerankMixin):
         # Closing the event source when the caller stops early closes the
         # connection now, not whenever the garbage collector gets to it.
         async with contextlib.aclosing(
-            self.post_sse("/chat/completions", payload, model=model)
+            self.post_sse(self.endpoint(model, "/chat/completions"), payload, model=model)
         ) as events:
             async for event in events:
                 if event.data.strip() == "[DONE]":
@@ -288,7 +311,9 @@ class OpenAICompatProvider(CompatRerankMixin):
 
     async def embed(self, model: str, request: EmbedRequest) -> EmbedResult:
         """``POST /embeddings``; vectors are put back in input order by their ``index``."""
-        body = await self.post_json("/embeddings", self.embed_payload(model, request), model=model)
+        body = await self.post_json(
+            self.endpoint(model, "/embeddings"), self.embed_payload(model, request), model=model
+        )
         return embeddings_result(self, body, len(request.texts), model)
 
     def embed_needs_input_type(self) -> bool:
@@ -312,7 +337,9 @@ class OpenAICompatProvider(CompatRerankMixin):
         if request.prompt:
             data["prompt"] = request.prompt
         files = {"file": (request.filename, request.audio, request.content_type)}
-        body = await self.post_multipart("/audio/transcriptions", data, files, model=model)
+        body = await self.post_multipart(
+            self.endpoint(model, "/audio/transcriptions"), data, files, model=model
+        )
         if not isinstance(body, dict) or "text" not in body:
             raise self._error(InvalidResponseError, "transcription answer has no text", model)
         duration = body.get("duration")
@@ -334,7 +361,9 @@ class OpenAICompatProvider(CompatRerankMixin):
         }
         if request.speed is not None:
             payload["speed"] = request.speed
-        audio, content_type = await self.post_for_bytes("/audio/speech", payload, model=model)
+        audio, content_type = await self.post_for_bytes(
+            self.endpoint(model, "/audio/speech"), payload, model=model
+        )
         if content_type == "application/octet-stream":
             content_type = _AUDIO_MIME.get(request.format, content_type)
         return SpeechResult(audio=audio, content_type=content_type, model=model)
