@@ -161,5 +161,5 @@ def test_a_syntax_error_names_the_line(tmp_path: Path) -> None:
 
 def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
     path = _write(tmp_path, "j.json", "{}")
-    with pytest.raises(ConfigError, match="use .yaml or .toml"):
+    with pytest.raises(ConfigError, match=r"use \.yaml or \.toml"):
         load_config(path, env={})
