@@ -53,6 +53,11 @@ class Scenario:
         dimensions: embedding size when the request does not ask for one.
         models: extra ``{capability: model}`` for ``providers_config()`` (useful for names
             that are not catalogued, which otherwise only offer chat).
+        quota_requests: answer at most this many requests per window; the next get a 429
+            with ``Retry-After``. Every answer then carries rate-limit headers.
+        quota_window_s: the quota's fixed window, opened by the first request.
+        rate_limit_style: header style (``openai``, ``together``, ``mistral``,
+            ``anthropic``); None: ``anthropic`` for that wire, else ``openai``.
     """
 
     wire: str | None = None
@@ -71,8 +76,20 @@ class Scenario:
     first_chunk_delay_ms: float = 0.0
     dimensions: int = 256
     models: Mapping[str, str] | None = None
+    quota_requests: int | None = None
+    quota_window_s: float = 60.0
+    rate_limit_style: str | None = None
 
     def __post_init__(self) -> None:
+        if self.quota_requests is not None and self.quota_requests < 0:
+            raise ValueError("quota_requests must be >= 0")
+        if self.quota_window_s <= 0:
+            raise ValueError("quota_window_s must be > 0")
+        if self.rate_limit_style not in (None, "openai", "together", "mistral", "anthropic"):
+            raise ValueError(
+                "rate_limit_style must be openai, together, mistral or anthropic, "
+                f"not {self.rate_limit_style!r}"
+            )
         if self.latency not in ("fixed", "normal", "heavy_tail"):
             raise ValueError(f"latency must be fixed, normal or heavy_tail, not {self.latency!r}")
         if self.latency_ms < 0 or self.jitter_ms < 0:
