@@ -51,6 +51,10 @@ TOP_LEVEL = (
     "limiter",
 )
 _LIMITER_KEYS = ("storage", "strategy")
+# Headers that carry credentials: like api_key, only as ${ENV_VAR} references.
+_SECRET_HEADERS = frozenset(
+    {"authorization", "api-key", "x-api-key", "x-goog-api-key", "proxy-authorization", "cookie"}
+)
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _ANY_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PATH_IN_MESSAGE = re.compile(r"^([A-Za-z0-9_.\[\]-]+): ")
@@ -233,7 +237,12 @@ class _Reader:
             if "headers" in entry:
                 headers = self.mapping(entry["headers"], (*where, "headers"))
                 entry["headers"] = {
-                    str(k): self.expand(str(v), (*where, "headers", k)) for k, v in headers.items()
+                    str(k): (
+                        self.key(v, (*where, "headers", k))
+                        if str(k).lower() in _SECRET_HEADERS
+                        else self.expand(str(v), (*where, "headers", k))
+                    )
+                    for k, v in headers.items()
                 }
             for key in ("base_url",):
                 if isinstance(entry.get(key), str):

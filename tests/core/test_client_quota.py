@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from juggler import InvalidRequestError
 from juggler._policy.quota import ClientQuota
 from juggler._types import Target
 
@@ -34,3 +37,13 @@ def test_targets_without_caps_are_never_blocked() -> None:
     quota = ClientQuota()
     target = Target(provider="groq", model="m")
     assert all(quota.acquire(target, tokens=10**6) for _ in range(50))
+
+
+def test_caps_without_the_limits_package_say_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "limits", None)
+    with pytest.raises(InvalidRequestError, match=r"pip install 'juggler\[limits\]'"):
+        ClientQuota()

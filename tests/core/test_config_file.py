@@ -163,3 +163,12 @@ def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
     path = _write(tmp_path, "j.json", "{}")
     with pytest.raises(ConfigError, match=r"use \.yaml or \.toml"):
         load_config(path, env={})
+
+
+def test_a_credential_header_must_be_an_environment_reference(tmp_path: Path) -> None:
+    text = (
+        "providers:\n  local:\n    base_url: http://x\n    headers: {Authorization: Bearer abc}\n"
+    )
+    path = _write(tmp_path, "j.yaml", text)
+    with pytest.raises(ConfigError, match=r"j.yaml:4: providers.local.headers.Authorization"):
+        load_config(path, env={})
