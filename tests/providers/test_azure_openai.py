@@ -91,3 +91,21 @@ def test_azure_sends_the_deployment_url_api_version_and_api_key_header() -> None
 def test_azure_key_without_an_endpoint_is_refused_before_any_request() -> None:
     with pytest.raises(InvalidRequestError, match="AZURE_OPENAI_BASE_URL"):
         Juggler(chat=["azure/my-gpt-4o-mini"], env={"AZURE_OPENAI_API_KEY": "k-123456"})
+
+
+def test_azure_spec_example_without_a_model_field_names_the_deployment(cassette: Any) -> None:
+    with cassette.use_cassette("azure/chat_spec_example.yaml"):
+        j = _azure()
+        r = j.chat(
+            [
+                {
+                    "role": "system",
+                    "content": "you are a helpful assistant that talks like a pirate",
+                },
+                {"role": "user", "content": "can you tell me how to care for a parrot?"},
+            ]
+        )
+        j.close()
+    assert r.startswith("Ahoy matey!")
+    assert r.usage == Usage(input_tokens=33, output_tokens=557, total_tokens=590)
+    assert r.model == "my-gpt-4o-mini"
