@@ -107,7 +107,8 @@ def resolve_model(
     served: dict[str, list[str]] = {}
     for spec in CATALOG.values():
         name = spec.models.get(capability)
-        if name is not None:
+        # A provider with no default endpoint (Azure) names deployments, not models.
+        if name is not None and spec.base_url:
             served.setdefault(name.rsplit("/", 1)[-1], []).append(f"{spec.name}/{name}")
     found = served.get(model)
     if found is None:

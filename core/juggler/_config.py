@@ -28,7 +28,19 @@ __all__ = [
 
 
 class ProviderConfig(BaseModel):
-    """Credentials and endpoint of one provider. The key is a SecretStr: it never prints."""
+    """Credentials and endpoint of one provider. The key is a SecretStr: it never prints.
+
+    Attributes:
+        api_key: the key (default: ``<NAME>_API_KEY`` from the environment).
+        base_url: the endpoint (default: ``<NAME>_BASE_URL``, then the catalogue's).
+        wire: wire format of a provider that is not catalogued.
+        models: default model per capability.
+        headers: extra headers sent on every request (e.g. OpenRouter's ``HTTP-Referer``).
+        like: the catalogued vendor this entry is another deployment of: ``{"openai-eu":
+            {"like": "openai", "api_key": ...}}`` is a second OpenAI key with its own name, so
+            its own breaker, health and rate-limit book.
+        api_version: Azure's ``api-version`` query parameter.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -36,6 +48,9 @@ class ProviderConfig(BaseModel):
     base_url: str | None = None
     wire: str | None = None
     models: dict[str, str] | None = None
+    headers: dict[str, str] | None = None
+    like: str | None = None
+    api_version: str | None = None
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "unset"
@@ -194,6 +209,16 @@ def resolve_provider(
         else ProviderConfig.model_validate(dict(given or {}))
     )
     spec = CATALOG.get(name)
+    if spec is None and config.like:
+        like = CATALOG.get(config.like)
+        if like is None:
+            known = ", ".join(sorted(CATALOG))
+            raise InvalidRequestError(
+                f"providers[{name!r}].like: unknown provider {config.like!r}; known: {known}"
+            )
+        # A second deployment of a catalogued vendor: its row under its own name and
+        # environment variables (OPENAI_EU_API_KEY), so keys and breakers stay apart.
+        spec = like.model_copy(update={"name": name, "env_prefix": name.upper().replace("-", "_")})
     if spec is None:
         if not config.base_url:
             known = ", ".join(sorted(CATALOG))
@@ -208,6 +233,11 @@ def resolve_provider(
             env_prefix=name.upper().replace("-", "_"),
             models=dict.fromkeys(_caps_of(config), ""),
         )
+    if config.headers or config.api_version:
+        update: dict[str, Any] = {"headers": {**spec.headers, **(config.headers or {})}}
+        if config.api_version:
+            update["api_version"] = config.api_version
+        spec = spec.model_copy(update=update)
     if config.models:
         models = dict(spec.models)
         models.update({_cap(k): v for k, v in config.models.items()})
@@ -222,6 +252,11 @@ def resolve_provider(
             "(a copy-paste artefact?); HTTP headers cannot carry it"
         )
     base = config.base_url or environ.get(spec.base_url_env) or spec.base_url
+    if key and not base:
+        raise InvalidRequestError(
+            f"{name!r} has a key but no endpoint: set {spec.base_url_env} or "
+            f"providers={{{name!r}: {{'base_url': ...}}}} (e.g. https://<resource>.openai.azure.com)"
+        )
     return spec, ProviderConfig(api_key=SecretStr(key) if key else None, base_url=base)
 
 

@@ -96,6 +96,8 @@ class ProviderError(JugglerError):
         model: the model asked for.
         status_code: the HTTP status, or None when no answer came back.
         retry_after: seconds the provider asked us to wait, when it said so.
+        headers: the answer's rate-limit headers (``x-ratelimit-*``, ``anthropic-ratelimit-*``,
+            ``retry-after``), for the engine's rate-limit book; empty when there was none.
     """
 
     fallback: ClassVar[bool] = True
@@ -116,6 +118,7 @@ class ProviderError(JugglerError):
         self.model = model
         self.status_code = status_code
         self.retry_after = retry_after
+        self.headers: dict[str, str] = {}
 
     def __str__(self) -> str:
         where = f"{self.provider}/{self.model}: " if self.provider else ""

@@ -16,6 +16,7 @@ class Provider(StrEnum):
     """Names of the catalogued providers. Any string naming a configured provider works too."""
 
     OPENAI = "openai"
+    AZURE = "azure"
     GROQ = "groq"
     CEREBRAS = "cerebras"
     NVIDIA = "nvidia"
@@ -53,6 +54,10 @@ class Target(BaseModel):
         tier: 1 fast/cheap, 2 balanced, 3 best quality; None takes the catalogue's tier.
         context_window: tokens; None takes the catalogue's value (or unknown).
         space: embedding space name (embedding targets only); None means the model id.
+        weight: share of a group's traffic under the ``weighted`` strategy (default 1).
+        rpm: client-side cap on requests per minute to this target (None: no cap).
+        tpm: client-side cap on tokens per minute to this target (None: no cap).
+        group: name of the group of equivalent deployments this target belongs to, if any.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -62,6 +67,16 @@ class Target(BaseModel):
     tier: int | None = Field(default=None, ge=1, le=3)
     context_window: int | None = None
     space: str | None = None
+    weight: float | None = Field(default=None, gt=0)
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
+    group: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The (provider, model) pair breakers, health and rate-limit books are keyed by.
+        Deployments of one vendor differ by provider name (``openai-eu``), so each has its own."""
+        return (self.provider, self.model)
 
     @classmethod
     def parse(cls, value: str | Target) -> Target:

@@ -61,8 +61,20 @@ def _root(
     debug: Annotated[
         bool, typer.Option("--debug", help="show tracebacks on errors (anywhere on the line)")
     ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="JUGGLER_CONFIG",
+            help="a YAML or TOML configuration file (providers, chains, settings)",
+        ),
+    ] = None,
 ) -> None:
     """Reliable LLM calls: ordered fallback across providers, with models_used on every answer."""
+    if config is not None:
+        # The subcommands build their Juggler from the environment (make_juggler), and this
+        # process's environment is the one place the option and JUGGLER_CONFIG agree.
+        os.environ["JUGGLER_CONFIG"] = str(config)
 
 
 def _show_attempts(attempts: Sequence[ModelAttempt], answered: str | None = None) -> None:

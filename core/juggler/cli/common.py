@@ -193,11 +193,20 @@ def make_juggler(
     **settings: Any,
 ) -> Juggler:
     """A Juggler from the environment; ``targets`` (``--target``) sets the chain of
-    ``capability``, otherwise every provider with a key set is used, in the default order."""
+    ``capability``, otherwise every provider with a key set is used, in the default order.
+    With ``juggler --config FILE`` (or ``JUGGLER_CONFIG``) the file gives the providers,
+    chains and settings, and ``--target`` still overrides the chain of ``capability``."""
     environ = dict(os.environ if env is None else env)
     chain = parse_targets(targets, environ)
-    chains: dict[str, Any] = {capability.value: chain} if chain else {}
-    return Juggler(env=environ, **chains, **settings)
+    kwargs: dict[str, Any] = {}
+    config = environ.get("JUGGLER_CONFIG")
+    if config:
+        from juggler._configfile import load_config
+
+        kwargs = load_config(config, environ)
+    if chain:
+        kwargs[capability.value] = chain
+    return Juggler(env=environ, **{**kwargs, **settings})
 
 
 def require_text(value: str, what: str) -> str:

@@ -10,8 +10,9 @@ once.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 import anyio
@@ -44,9 +45,43 @@ from juggler.providers.types import (
     TranscriptionResult,
 )
 
-__all__ = ["BaseProvider"]
+__all__ = ["BaseProvider", "capture_rate_headers", "rate_limit_headers"]
 
 _DRAIN_SECONDS = 0.5
+_RATE_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-", "retry-after")
+# Where the current attempt's rate-limit headers go: set by ``capture_rate_headers`` in the
+# task that calls the provider, so concurrent attempts (races, hedges) never mix them up.
+_HEADER_SINK: ContextVar[dict[str, str] | None] = ContextVar("juggler_rate_headers", default=None)
+
+
+def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The rate-limit headers of an answer (names lower-cased), for the rate-limit book."""
+    return {k.lower(): v for k, v in headers.items() if k.lower().startswith(_RATE_PREFIXES)}
+
+
+@contextmanager
+def capture_rate_headers() -> Iterator[dict[str, str]]:
+    """Collect the rate-limit headers of the answers received inside the block::
+
+        with capture_rate_headers() as headers:
+            result = await provider.chat(model, request)
+        book.observe(target.key, headers, now)
+
+    Works for every wire and for streams (headers arrive before the first event). Failed
+    attempts carry the same headers on ``ProviderError.headers``.
+    """
+    sink: dict[str, str] = {}
+    token = _HEADER_SINK.set(sink)
+    try:
+        yield sink
+    finally:
+        _HEADER_SINK.reset(token)
+
+
+def _note_headers(response: httpx.Response) -> None:
+    sink = _HEADER_SINK.get()
+    if sink is not None:
+        sink.update(rate_limit_headers(response.headers))
 
 
 def _without_query(url: str) -> str:
@@ -143,7 +178,10 @@ class BaseProvider:
         return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
     def url(self, path: str, base: str | None = None) -> str:
-        """``base`` (default: the provider's base URL) joined with ``path``."""
+        """``base`` (default: the provider's base URL) joined with ``path`` (an absolute URL
+        is returned as it is: Azure's per-deployment URLs are built by the wire)."""
+        if path.startswith(("http://", "https://")):
+            return path
         return (base or self.base_url).rstrip("/") + path
 
     def _error(self, cls: type[ProviderError], message: str, model: str, **kw: Any) -> Any:
@@ -151,7 +189,7 @@ class BaseProvider:
 
     def _check(self, response: httpx.Response, body_text: str, model: str) -> None:
         if response.status_code >= 300:
-            raise classify(
+            error = classify(
                 response.status_code,
                 response.headers,
                 body_text,
@@ -159,6 +197,8 @@ class BaseProvider:
                 model=model,
                 secrets=[self._api_key],
             )
+            error.headers = rate_limit_headers(response.headers)
+            raise error
 
     def _decode(self, text: str, model: str, status: int = 200) -> Any:
         try:
@@ -204,11 +244,12 @@ class BaseProvider:
         files: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         client = self._client()
-        all_headers = {**self.auth_headers(), **(headers or {})}
+        all_headers = {**self.spec.headers, **self.auth_headers(), **(headers or {})}
         async with self._guard(model, url):
             response = await client.post(
                 url, json=json_body, headers=all_headers, data=data, files=files
             )
+        _note_headers(response)
         return response
 
     async def post_json(
@@ -261,11 +302,17 @@ class BaseProvider:
         """POST and yield server-sent events; errors before or during the stream are classified."""
         url = path_or_url if path_or_url.startswith("http") else self.url(path_or_url)
         client = self._client()
-        all_headers = {"Accept": "text/event-stream", **self.auth_headers(), **(headers or {})}
+        all_headers = {
+            "Accept": "text/event-stream",
+            **self.spec.headers,
+            **self.auth_headers(),
+            **(headers or {}),
+        }
         async with (
             self._guard(model, url),
             client.stream("POST", url, json=payload, headers=all_headers) as response,
         ):
+            _note_headers(response)
             if response.status_code >= 300:
                 await response.aread()
                 self._check(response, response.text, model)

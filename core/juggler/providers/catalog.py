@@ -43,7 +43,10 @@ class ProviderSpec(BaseModel):
             seed so), ``strict_tool_history`` (wants string content and indexed tool calls in
             the history), ``max_completion_tokens`` (sends the limit under that name: OpenAI's
             reasoning models refuse the deprecated ``max_tokens``), or ``input_type``
-            (embedders that need a query/passage hint).
+            (embedders that need a query/passage hint), ``azure`` (Azure OpenAI's URL scheme
+            ``/deployments/{model}/...?api-version=`` and ``api-key`` header).
+        headers: extra headers sent on every request (e.g. OpenRouter's ``HTTP-Referer``).
+        api_version: the ``api-version`` query parameter of Azure-style URLs.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -59,6 +62,8 @@ class ProviderSpec(BaseModel):
     urls: dict[Capability, str] = Field(default_factory=dict)
     default_voice: str | None = None
     wire_options: frozenset[str] = frozenset()
+    headers: dict[str, str] = Field(default_factory=dict)
+    api_version: str | None = None
 
     @property
     def capabilities(self) -> frozenset[Capability]:
@@ -214,6 +219,24 @@ CATALOG: dict[str, ProviderSpec] = {
             embed_batch_limit=2048,
             default_voice="alloy",
             wire_options=frozenset({"embed_base64", "max_completion_tokens"}),
+        ),
+        _row(
+            # Azure OpenAI: the OpenAI wire with Azure's URL scheme. The base URL is the
+            # resource's endpoint, e.g. https://my-resource.openai.azure.com
+            # (AZURE_OPENAI_BASE_URL; the key in AZURE_OPENAI_API_KEY);
+            # a target's model is the *deployment* name. 2024-10-21 is the latest GA
+            # api-version of the inference spec (override with providers={"azure":
+            # {"api_version": ...}}).
+            name="azure",
+            wire="openai",
+            base_url="",
+            env_prefix="AZURE_OPENAI",
+            tier=2,
+            context_window=128_000,
+            models={C.CHAT: "gpt-4o-mini", C.EMBED: "text-embedding-3-small"},
+            embed_batch_limit=2048,
+            wire_options=frozenset({"azure"}),
+            api_version="2024-10-21",
         ),
         _row(
             name="anthropic",

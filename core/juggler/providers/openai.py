@@ -14,6 +14,7 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 from juggler._exceptions import ContentPolicyError, InvalidResponseError
 from juggler._types import ToolCall, Usage
@@ -173,6 +174,24 @@ class OpenAICompatProvider(CompatRerankMixin):
 
     wire = "openai"
 
+    def auth_headers(self) -> dict[str, str]:
+        """A bearer token; Azure OpenAI wants the key in ``api-key`` instead."""
+        if "azure" in self.spec.wire_options:
+            return {"api-key": self._api_key} if self._api_key else {}
+        return super().auth_headers()
+
+    def endpoint(self, model: str, path: str) -> str:
+        """Where ``path`` (``/chat/completions``, …) lives for ``model``. Azure OpenAI names the
+        deployment in the URL and the API version in the query:
+        ``{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…``."""
+        if "azure" not in self.spec.wire_options:
+            return path
+        version = self.spec.api_version or "2024-10-21"
+        return (
+            f"{self.base_url}/openai/deployments/{quote(model, safe='')}{path}"
+            f"?api-version={quote(version, safe='')}"
+        )
+
     def chat_payload(self, model: str, request: ChatRequest, stream: bool) -> dict[str, Any]:
         """The JSON body of ``POST /chat/completions``."""
         options = self.spec.wire_options
@@ -215,7 +234,7 @@ class OpenAICompatProvider(CompatRerankMixin):
     async def chat(self, model: str, request: ChatRequest) -> ChatResult:
         """``POST /chat/completions`` and parse the first choice."""
         body = await self.post_json(
-            "/chat/completions",
+            self.endpoint(model, "/chat/completions"),
             self.chat_payload(model, request, False),
             model=model,
             headers=request.headers or None,
@@ -257,7 +276,10 @@ class OpenAICompatProvider(CompatRerankMixin):
         # connection now, not whenever the garbage collector gets to it.
         async with contextlib.aclosing(
             self.post_sse(
-                "/chat/completions", payload, model=model, headers=request.headers or None
+                self.endpoint(model, "/chat/completions"),
+                payload,
+                model=model,
+                headers=request.headers or None,
             )
         ) as events:
             delivered = False
@@ -319,7 +341,9 @@ class OpenAICompatProvider(CompatRerankMixin):
 
     async def embed(self, model: str, request: EmbedRequest) -> EmbedResult:
         """``POST /embeddings``; vectors are put back in input order by their ``index``."""
-        body = await self.post_json("/embeddings", self.embed_payload(model, request), model=model)
+        body = await self.post_json(
+            self.endpoint(model, "/embeddings"), self.embed_payload(model, request), model=model
+        )
         return embeddings_result(self, body, len(request.texts), model)
 
     def embed_needs_input_type(self) -> bool:
@@ -343,7 +367,9 @@ class OpenAICompatProvider(CompatRerankMixin):
         if request.prompt:
             data["prompt"] = request.prompt
         files = {"file": (request.filename, request.audio, request.content_type)}
-        body = await self.post_multipart("/audio/transcriptions", data, files, model=model)
+        body = await self.post_multipart(
+            self.endpoint(model, "/audio/transcriptions"), data, files, model=model
+        )
         if not isinstance(body, dict) or "text" not in body:
             raise self._error(InvalidResponseError, "transcription answer has no text", model)
         duration = body.get("duration")
@@ -365,7 +391,9 @@ class OpenAICompatProvider(CompatRerankMixin):
         }
         if request.speed is not None:
             payload["speed"] = request.speed
-        audio, content_type = await self.post_for_bytes("/audio/speech", payload, model=model)
+        audio, content_type = await self.post_for_bytes(
+            self.endpoint(model, "/audio/speech"), payload, model=model
+        )
         if content_type == "application/octet-stream":
             content_type = _AUDIO_MIME.get(request.format, content_type)
         return SpeechResult(audio=audio, content_type=content_type, model=model)

@@ -60,6 +60,11 @@ class Scenario:
             "model not found" answer (404 ``model_not_found``; Voyage: its 400), so a chain
             with a misspelt model falls over as it would in production. A name outside the
             catalogue that lists no ``models``/``known_models`` serves every model.
+        quota_requests: answer at most this many requests per window; the next get a 429
+            with ``Retry-After``. Every answer then carries rate-limit headers.
+        quota_window_s: the quota's fixed window, opened by the first request.
+        rate_limit_style: header style (``openai``, ``together``, ``mistral``,
+            ``anthropic``); None: ``anthropic`` for that wire, else ``openai``.
     """
 
     wire: str | None = None
@@ -80,11 +85,23 @@ class Scenario:
     models: Mapping[str, str] | None = None
     known_models: Sequence[str] = ()
     any_model: bool = False
+    quota_requests: int | None = None
+    quota_window_s: float = 60.0
+    rate_limit_style: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.known_models, str):
             raise ValueError("known_models is a list of model names, not one string")
         object.__setattr__(self, "known_models", tuple(str(m) for m in self.known_models))
+        if self.quota_requests is not None and self.quota_requests < 0:
+            raise ValueError("quota_requests must be >= 0")
+        if self.quota_window_s <= 0:
+            raise ValueError("quota_window_s must be > 0")
+        if self.rate_limit_style not in (None, "openai", "together", "mistral", "anthropic"):
+            raise ValueError(
+                "rate_limit_style must be openai, together, mistral or anthropic, "
+                f"not {self.rate_limit_style!r}"
+            )
         if self.latency not in ("fixed", "normal", "heavy_tail"):
             raise ValueError(f"latency must be fixed, normal or heavy_tail, not {self.latency!r}")
         if self.latency_ms < 0 or self.jitter_ms < 0:

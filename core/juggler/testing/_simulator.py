@@ -13,14 +13,16 @@ import asyncio
 import json
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from juggler.testing._addresses import SIM_KEY, WIRES, base_path, provider_config, wire_of
 from juggler.testing._models import served_models
+from juggler.testing._quota import QuotaWindow, rate_headers
 from juggler.testing._scenario import Decision, Scenario
 from juggler.testing._server import Answer, HttpServer, NoAnswer, Request, Response, StreamResponse
 from juggler.testing.wires.base import Call, WireFormat, json_answer, malformed
@@ -91,6 +93,7 @@ class ProviderSimulator:
         self._lock = threading.Lock()
         self._providers: dict[str, _Provider] = {}
         self._counts: dict[str, Counter[Decision]] = {}
+        self._quotas: dict[str, QuotaWindow] = {}
         for name, scenario in (scenarios or {}).items():
             self.set_scenario(name, scenario)
         self._server: HttpServer | None = None
@@ -112,6 +115,9 @@ class ProviderSimulator:
         with self._lock:
             self._providers[name] = _Provider(sc, wire, random.Random(sc.seed), served)
             self._counts.setdefault(name, Counter())
+            self._quotas.pop(name, None)
+            if sc.quota_requests is not None:
+                self._quotas[name] = QuotaWindow(sc.quota_requests, sc.quota_window_s)
 
     def scenario(self, name: str) -> Scenario:
         """The current scenario of ``name``."""
@@ -270,6 +276,17 @@ class ProviderSimulator:
         scenario, wire = provider.scenario, provider.wire
         decision = scenario.decide(provider.rng)
         delay = scenario.sample_latency(provider.rng)
+        announced: tuple[tuple[str, str], ...] = ()
+        quota = self._quotas.get(name)
+        if quota is not None:
+            with self._lock:
+                admitted, left, reset_in = quota.take()
+            style = scenario.rate_limit_style or (
+                "anthropic" if wire.name == "anthropic" else "openai"
+            )
+            announced = rate_headers(style, quota.limit, left, reset_in, time.time())
+            if not admitted:
+                decision, scenario = 429, replace(scenario, retry_after=max(1, round(reset_in)))
         answer: Answer
         if isinstance(decision, str):
             answer = NoAnswer(decision)
@@ -281,6 +298,8 @@ class ProviderSimulator:
             )
         else:
             answer = self._answer(name, "/" + rest, request, provider)
+        if announced and not isinstance(answer, NoAnswer):
+            answer.headers = (*answer.headers, *announced)
         status: Decision = answer.kind if isinstance(answer, NoAnswer) else answer.status
         with self._lock:
             self._counts[name][status] += 1
