@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from juggler._exceptions import InvalidRequestError
+from juggler._policy.cost import ModelPrice
 from juggler._types import Capability
 from juggler.providers.catalog import CATALOG, ProviderSpec
 
@@ -20,7 +21,12 @@ __all__ = ["ProviderConfig", "Settings", "resolve_provider"]
 
 
 class ProviderConfig(BaseModel):
-    """Credentials and endpoint of one provider. The key is a SecretStr: it never prints."""
+    """Credentials and endpoint of one provider. The key is a SecretStr: it never prints.
+
+    ``prices`` adds or overrides per-model prices in US dollars (see
+    ``juggler._policy.cost.ModelPrice``), e.g.
+    ``{"gpt-4o-mini": {"input_per_mtok": 0.15, "output_per_mtok": 0.6}}``.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -28,6 +34,7 @@ class ProviderConfig(BaseModel):
     base_url: str | None = None
     wire: str | None = None
     models: dict[str, str] | None = None
+    prices: dict[str, ModelPrice] | None = None
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "unset"
@@ -152,7 +159,9 @@ def resolve_provider(
             "(a copy-paste artefact?); HTTP headers cannot carry it"
         )
     base = config.base_url or environ.get(spec.base_url_env) or spec.base_url
-    return spec, ProviderConfig(api_key=SecretStr(key) if key else None, base_url=base)
+    return spec, ProviderConfig(
+        api_key=SecretStr(key) if key else None, base_url=base, prices=config.prices
+    )
 
 
 def _cap(name: str) -> Capability:

@@ -230,6 +230,13 @@ class AllProvidersFailedError(JugglerError):
         """A response-like view, so frameworks that inspect ``exc.response`` see models_used."""
         return _ErrorResponseShim(self.models_used)
 
+    @property
+    def cost_usd(self) -> float | None:
+        """What the failed call cost: the sum over ``models_used`` (None if no price known)."""
+        from juggler._attempts import total_cost  # runtime import: _attempts imports this tree
+
+        return total_cost(self.models_used)
+
 
 class RequestRejectedError(AllProvidersFailedError):
     """A provider rejected the request itself (a 400), so no other target was tried."""
@@ -250,6 +257,13 @@ class StreamInterruptedError(JugglerError):
     def response(self) -> _ErrorResponseShim:
         """A response-like view, so frameworks that inspect ``exc.response`` see models_used."""
         return _ErrorResponseShim(self.models_used)
+
+    @property
+    def cost_usd(self) -> float | None:
+        """What the failed call cost: the sum over ``models_used`` (None if no price known)."""
+        from juggler._attempts import total_cost  # runtime import: _attempts imports this tree
+
+        return total_cost(self.models_used)
 
 
 class EmbeddingSpaceError(JugglerError):

@@ -154,7 +154,7 @@ class AnthropicProvider(BaseProvider):
         json_name = self._json_tool_name(request)
         json_blocks: set[int] = set()
         tool_index: dict[int, int] = {}  # content-block index -> tool-call ordinal
-        input_tokens: int | None = None
+        start_usage: Usage | None = None
         served: str | None = None
         # Closing the event source when the caller stops early closes the
         # connection now, not whenever the garbage collector gets to it.
@@ -176,7 +176,7 @@ class AnthropicProvider(BaseProvider):
                     message = data.get("message") or {}
                     served = message.get("model") or served
                     usage = usage_from_anthropic(message.get("usage"))
-                    input_tokens = usage.input_tokens if usage else None
+                    start_usage = usage
                     delta = ChatDelta(usage=usage)
                 elif kind == "content_block_start":
                     block = data.get("content_block") or {}
@@ -194,7 +194,7 @@ class AnthropicProvider(BaseProvider):
                 elif kind == "content_block_delta":
                     delta = self._block_delta(data, json_blocks, tool_index)
                 elif kind == "message_delta":
-                    usage = usage_from_anthropic(data.get("usage"), input_tokens)
+                    usage = usage_from_anthropic(data.get("usage"), start_usage)
                     reason = finish_reason((data.get("delta") or {}).get("stop_reason"))
                     if json_blocks and not tool_index and reason == "tool_calls":
                         reason = "stop"
