@@ -95,21 +95,27 @@ def _rate(quantity: float | None, rate: float | None, per: float) -> Decimal | N
 
 
 def price_with(price: ModelPrice, usage: Usage | None, units: Units | None) -> float | None:
-    """Cost under a user price; None if a billed quantity has no rate in it.
+    """Cost under a user price; None when it cannot be known.
 
-    A price with no token rates at all (say Cohere rerank: per search only) ignores reported
-    tokens. Cache reads and writes without their own rate are billed at the input rate.
+    A price bills the units it has rates for: a per-search rerank price ignores reported
+    tokens, a per-token rerank price ignores the search count. Token rates are all-or-nothing:
+    output tokens with an input rate but no output rate make the cost unknown. Cache reads and
+    writes without their own rate are billed at the input rate. No applicable rate: None.
     """
     u = usage or Usage()
     n = units or Units()
-    parts: list[Decimal | None] = [
-        _rate(n.searches, price.per_1k_searches, 1000),
-        _rate(n.audio_seconds, price.per_audio_minute, 60),
-        _rate(n.characters, price.per_mchars, _MTOK),
-    ]
+    parts: list[Decimal | None] = []
+    for quantity, rate, per in (
+        (n.searches, price.per_1k_searches, 1000),
+        (n.audio_seconds, price.per_audio_minute, 60),
+        (n.characters, price.per_mchars, _MTOK),
+    ):
+        if rate is not None and quantity:
+            parts.append(_rate(quantity, rate, per))
     if price.per_request is not None:
         parts.append(Decimal(str(price.per_request)) * (n.requests or 1))
-    if price.input_per_mtok is not None or price.output_per_mtok is not None:
+    tokens = (u.input_tokens or 0) + (u.output_tokens or 0)
+    if tokens and (price.input_per_mtok is not None or price.output_per_mtok is not None):
         cached = u.cached_tokens or 0
         written = u.cache_write_tokens or 0
         plain = max((u.input_tokens or 0) - cached - written, 0)
@@ -119,7 +125,7 @@ def price_with(price: ModelPrice, usage: Usage | None, units: Units | None) -> f
             _rate(written, _first(price.cache_write_per_mtok, price.input_per_mtok), _MTOK),
             _rate(u.output_tokens, price.output_per_mtok, _MTOK),
         ]
-    if any(p is None for p in parts):
+    if not parts or any(p is None for p in parts):
         return None
     return float(sum((p for p in parts if p is not None), Decimal(0)))
 
@@ -188,29 +194,39 @@ class Pricer:
         usage: Usage | None = None,
         *,
         units: Units | None = None,
+        served_model: str | None = None,
         at: datetime | None = None,
     ) -> float | None:
         """What one attempt cost in US dollars, or None when unknown.
 
         Args:
             provider: our provider name (``"moonshot"``, ``"openai"``, …).
-            model: the model billed: the one the wire says served the answer, else the one asked.
+            model: the model asked for (the target's model).
             capability: chat, embed, rerank, transcribe or speak (kept for callers and logs;
                 the units given decide the price).
             usage: tokens as reported (or estimated) for this attempt.
             units: searches, audio seconds, characters for non-token calls.
+            served_model: the model the wire says answered (often a dated id such as
+                ``claude-sonnet-4-5-20250929``); looked up first, then ``model``.
             at: the request time, for dated price changes (default: now, in genai-prices).
         """
         del capability  # the units carry the meaning; kept in the signature for the engine
         if usage is None and units is None:
             return None
-        user = self.user_price(provider, model)
-        if user is not None:
-            return price_with(user, usage, units)
+        models = [m for m in dict.fromkeys((served_model, model)) if m]
+        for name in models:
+            user = self.user_price(provider, name)
+            if user is not None:
+                return price_with(user, usage, units)
         fields = _genai_usage(usage, units)
         if not fields:
             return None
-        return _bundled_price(PRICE_PROVIDER_IDS.get(provider, provider), model, fields, at)
+        provider_id = PRICE_PROVIDER_IDS.get(provider, provider)
+        for name in models:
+            cost = _bundled_price(provider_id, name, fields, at)
+            if cost is not None:
+                return cost
+        return None
 
 
 def _bundled_price(

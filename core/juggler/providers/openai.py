@@ -55,17 +55,17 @@ _AUDIO_MIME = {
 
 
 def usage_from_openai(raw: Any) -> Usage | None:
-    """Usage from an OpenAI-shaped ``usage`` object (None when absent), with the cached prompt
-    tokens of ``prompt_tokens_details.cached_tokens`` (DeepSeek says ``prompt_cache_hit_tokens``)."""
+    """Usage from an OpenAI-shaped ``usage`` object (None when absent), with the cached
+    prompt tokens of ``prompt_tokens_details.cached_tokens`` (or DeepSeek's
+    ``prompt_cache_hit_tokens``)."""
     if not isinstance(raw, dict):
         return None
     details = raw.get("prompt_tokens_details")
     cached = details.get("cached_tokens") if isinstance(details, dict) else None
     if cached is None:
         cached = raw.get("prompt_cache_hit_tokens")
-    return Usage.of(
-        raw.get("prompt_tokens"), raw.get("completion_tokens"), raw.get("total_tokens"), cached=cached
-    )
+    prompt, completion = raw.get("prompt_tokens"), raw.get("completion_tokens")
+    return Usage.of(prompt, completion, raw.get("total_tokens"), cached=cached)
 
 
 def decode_vector(value: Any) -> list[float]:
