@@ -149,3 +149,21 @@ def test_without_the_cost_extra_bundled_prices_are_unknown(monkeypatch: pytest.M
     assert Pricer().price("openai", "gpt-4o-mini", "chat", Usage.of(10, 10)) is None
     user = Pricer({"openai": {"gpt-4o-mini": ModelPrice(input_per_mtok=1, output_per_mtok=1)}})
     assert user.price("openai", "gpt-4o-mini", "chat", Usage.of(MTOK, 0)) == 1.0
+
+
+def test_identical_usage_on_the_same_day_is_looked_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from juggler._policy import cost as cost_module
+
+    calls: list[str] = []
+    real = cost_module._bundled_price
+
+    def counting(*args: object) -> float | None:
+        calls.append("x")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cost_module, "_bundled_price", counting)
+    pricer = Pricer()
+    first = pricer.price("openai", "gpt-4o-mini", "chat", Usage.of(10, 10))
+    assert pricer.price("openai", "gpt-4o-mini", "chat", Usage.of(10, 10)) == first
+    pricer.price("openai", "gpt-4o-mini", "chat", Usage.of(11, 10))
+    assert len(calls) == 2

@@ -23,9 +23,10 @@ so ``import juggler`` does not need it.
 from __future__ import annotations
 
 import warnings
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -163,8 +164,14 @@ class Pricer:
     ``Pricer.from_providers(providers)`` reads the ``prices`` of each ``providers=`` entry.
     """
 
-    def __init__(self, prices: Mapping[str, Mapping[str, ModelPrice]] | None = None) -> None:
+    def __init__(
+        self, prices: Mapping[str, Mapping[str, ModelPrice]] | None = None, memo_size: int = 4096
+    ) -> None:
         self._prices = {p: dict(models) for p, models in (prices or {}).items()}
+        # genai-prices' calc_price takes a few hundred microseconds; identical usage on the same
+        # model and day (a repeated prompt, a fixed-size embedding batch) is priced once.
+        self._memo: OrderedDict[tuple[Any, ...], float | None] = OrderedDict()
+        self._memo_size = memo_size
 
     @classmethod
     def from_providers(cls, providers: Mapping[str, Any] | None) -> Pricer:
@@ -222,11 +229,20 @@ class Pricer:
         if not fields:
             return None
         provider_id = PRICE_PROVIDER_IDS.get(provider, provider)
+        day = (at or datetime.now(UTC)).date()
+        key = (provider_id, tuple(models), tuple(sorted(fields.items())), day)
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]
+        cost = None
         for name in models:
             cost = _bundled_price(provider_id, name, fields, at)
             if cost is not None:
-                return cost
-        return None
+                break
+        self._memo[key] = cost
+        if len(self._memo) > self._memo_size:
+            self._memo.popitem(last=False)
+        return cost
 
 
 def _bundled_price(
