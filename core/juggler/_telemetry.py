@@ -138,21 +138,22 @@ class CallTrace:
         if inst is None:
             return
         self._attempts.append(attempt)
-        attrs = attempt_attributes(attempt, self._operation, response_model)
-        end = end_time_ns if end_time_ns is not None else time.time_ns()
-        start = end - int(attempt.elapsed_ms * 1_000_000)
-        span = inst.tracer.start_span(
-            f"{operation_name(self._operation)} {attempt.model}",
-            context=self._context,
-            kind=inst.trace.SpanKind.CLIENT,
-            attributes=attrs,
-            start_time=start,
-        )
-        if attempt.outcome == "error":
-            span.set_status(inst.trace.Status(inst.trace.StatusCode.ERROR))
-        span.end(end_time=end)
+        if self._span is not None and self._span.is_recording():
+            # Without an SDK the call span does not record: skip building attempt spans.
+            attrs = attempt_attributes(attempt, self._operation, response_model)
+            end = end_time_ns if end_time_ns is not None else time.time_ns()
+            span = inst.tracer.start_span(
+                f"{operation_name(self._operation)} {attempt.model}",
+                context=self._context,
+                kind=inst.trace.SpanKind.CLIENT,
+                attributes=attrs,
+                start_time=end - int(attempt.elapsed_ms * 1_000_000),
+            )
+            if attempt.outcome == "error":
+                span.set_status(inst.trace.Status(inst.trace.StatusCode.ERROR))
+            span.end(end_time=end)
         labels = {
-            "gen_ai.provider.name": attrs["gen_ai.provider.name"],
+            "gen_ai.provider.name": _SEMCONV_PROVIDER.get(attempt.provider, attempt.provider),
             "gen_ai.request.model": attempt.model,
             "juggler.outcome": attempt.outcome,
         }
@@ -166,7 +167,7 @@ class CallTrace:
         self, models_used: Sequence[ModelAttempt] | None = None, response_model: str | None = None
     ) -> None:
         """Set the call's totals: attempts, cost, the model that answered."""
-        if self._span is None:
+        if self._span is None or not self._span.is_recording():
             return
         used = self._attempts if models_used is None else list(models_used)
         self._span.set_attribute("juggler.attempts", len(used))
