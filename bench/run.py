@@ -23,6 +23,7 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
+import accounting
 import hedge_tail
 import overhead
 import pool_isolation
@@ -33,6 +34,7 @@ BENCHES: dict[str, Callable[[bool], list[Row]]] = {
     "overhead": overhead.run,
     "hedge_tail": hedge_tail.run,
     "pool_isolation": pool_isolation.run,
+    "accounting": accounting.run,
 }
 
 
@@ -84,6 +86,12 @@ def environment() -> str:
 
 
 NOTES = {
+    "accounting": (
+        "Per-call cost of pricing, budgets and tracing, in process, against one raw "
+        "`httpx.Client` request through an in-process `MockTransport` (no network: a real "
+        "provider call is hundreds of times longer). A genai-prices lookup is memoised per "
+        "identical usage, model and day; a new usage pays the full `calc_price`."
+    ),
     "overhead": (
         "Ratios are against raw `httpx.AsyncClient.post()` + `.json()` at the same concurrency "
         "(streams: raw `client.stream()` + SSE parsing). The simulator answers at once, so "

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from juggler._exceptions import InvalidRequestError
 from juggler._params import unknown_keyword_error
+from juggler._policy.cost import ModelPrice
 from juggler._types import Capability
 from juggler.providers.catalog import CATALOG, ProviderSpec
 
@@ -40,6 +41,9 @@ class ProviderConfig(BaseModel):
             {"like": "openai", "api_key": ...}}`` is a second OpenAI key with its own name, so
             its own breaker, health and rate-limit book.
         api_version: Azure's ``api-version`` query parameter.
+        prices: per-model prices in US dollars that add to or override the bundled ones
+            (see ``juggler._policy.cost.ModelPrice``), e.g.
+            ``{"gpt-4o-mini": {"input_per_mtok": 0.15, "output_per_mtok": 0.6}}``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -51,6 +55,7 @@ class ProviderConfig(BaseModel):
     headers: dict[str, str] | None = None
     like: str | None = None
     api_version: str | None = None
+    prices: dict[str, ModelPrice] | None = None
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "unset"
@@ -257,7 +262,9 @@ def resolve_provider(
             f"{name!r} has a key but no endpoint: set {spec.base_url_env} or "
             f"providers={{{name!r}: {{'base_url': ...}}}} (e.g. https://<resource>.openai.azure.com)"
         )
-    return spec, ProviderConfig(api_key=SecretStr(key) if key else None, base_url=base)
+    return spec, ProviderConfig(
+        api_key=SecretStr(key) if key else None, base_url=base, prices=config.prices
+    )
 
 
 def _cap(name: str) -> Capability:

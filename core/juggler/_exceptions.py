@@ -44,6 +44,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from juggler._money import total_cost
 from juggler._secrets import redact
 
 if TYPE_CHECKING:
@@ -206,6 +207,12 @@ class AllProvidersFailedError(JugglerError):
         """A response-like view, so frameworks that inspect ``exc.response`` see models_used."""
         return _ErrorResponseShim(self.models_used)
 
+    @property
+    def cost_usd(self) -> float | None:
+        """What the failed call cost: the sum over ``models_used`` (None if no price known)."""
+
+        return total_cost(self.models_used)
+
 
 class RequestRejectedError(AllProvidersFailedError):
     """A provider rejected the request itself (a 400), so no other target was tried."""
@@ -226,6 +233,12 @@ class StreamInterruptedError(JugglerError):
     def response(self) -> _ErrorResponseShim:
         """A response-like view, so frameworks that inspect ``exc.response`` see models_used."""
         return _ErrorResponseShim(self.models_used)
+
+    @property
+    def cost_usd(self) -> float | None:
+        """What the failed call cost: the sum over ``models_used`` (None if no price known)."""
+
+        return total_cost(self.models_used)
 
 
 class EmbeddingSpaceError(JugglerError):

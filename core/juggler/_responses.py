@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from juggler._attempts import ModelAttempt
+from juggler._attempts import ModelAttempt, total_cost
 from juggler._types import ToolCall, Usage
 
 __all__ = [
@@ -86,6 +86,12 @@ class _Answer:
         self.latency_ms = latency_ms
         self.models_used = list(models_used)
         self.cached = cached
+
+    @property
+    def cost_usd(self) -> float | None:
+        """What this call cost in US dollars: the sum of ``cost_usd`` over ``models_used``,
+        failed, hedged and cancelled attempts included; None when no attempt had a known price."""
+        return total_cost(self.models_used)
 
 
 class ChatResponse(str, _Answer):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from juggler._exceptions import InvalidRequestError
 
-__all__ = ["Capability", "Provider", "Target", "ToolCall", "Usage"]
+__all__ = ["Capability", "Provider", "Target", "ToolCall", "Usage", "estimate_usage"]
 
 
 class Provider(StrEnum):
@@ -98,21 +98,76 @@ class Target(BaseModel):
 
 
 class Usage(BaseModel):
-    """Token counts reported by the provider (None where it did not say)."""
+    """Token counts reported by the provider (None where it did not say).
+
+    Attributes:
+        input_tokens: the whole prompt, cached tokens included (as OpenAI's ``prompt_tokens``;
+            Anthropic's uncached ``input_tokens`` has its cache reads and writes added back).
+        output_tokens: generated tokens, reasoning/thinking included.
+        total_tokens: input + output, or the provider's own total.
+        cached_tokens: prompt tokens read from the provider's prompt cache, as the wire reports
+            them (OpenAI ``prompt_tokens_details.cached_tokens``, Anthropic
+            ``cache_read_input_tokens``, Gemini ``cachedContentTokenCount``); a part of
+            ``input_tokens``, billed at the cache-read price.
+        cache_write_tokens: prompt tokens written to the cache (Anthropic
+            ``cache_creation_input_tokens``); also a part of ``input_tokens``.
+        estimated: True when the counts were not reported but estimated from the delivered
+            text (a cut or cancelled stream: about 4 characters per token, see
+            :func:`estimate_usage`).
+    """
 
     model_config = ConfigDict(frozen=True)
 
     input_tokens: int | None = None
     output_tokens: int | None = None
     total_tokens: int | None = None
+    cached_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    estimated: bool = False
 
     @classmethod
-    def of(cls, input_tokens: Any = None, output_tokens: Any = None, total: Any = None) -> Usage:
-        """Build from possibly-missing counts, deriving the total when both parts are known."""
+    def of(
+        cls,
+        input_tokens: Any = None,
+        output_tokens: Any = None,
+        total: Any = None,
+        *,
+        cached: Any = None,
+        cache_write: Any = None,
+        estimated: bool = False,
+    ) -> Usage:
+        """Build from possibly-missing counts, deriving the total when both parts are known.
+
+        Cache counts of zero are stored as None (no cache involved), so a usage without prompt
+        caching compares equal whichever wire reported it.
+        """
         i = int(input_tokens) if input_tokens is not None else None
         o = int(output_tokens) if output_tokens is not None else None
         t = int(total) if total is not None else (i + o if i is not None and o is not None else i)
-        return cls(input_tokens=i, output_tokens=o, total_tokens=t)
+        return cls(
+            input_tokens=i,
+            output_tokens=o,
+            total_tokens=t,
+            cached_tokens=int(cached) if cached else None,
+            cache_write_tokens=int(cache_write) if cache_write else None,
+            estimated=estimated,
+        )
+
+
+CHARS_PER_TOKEN = 4
+"""The estimate used where a wire reported no usage: about 4 characters of English per token
+(the same rule as ``_routing/plan.py::estimate_tokens``)."""
+
+
+def estimate_usage(delivered_text: str, input_tokens: int | None = None) -> Usage:
+    """Usage of a cut or cancelled stream that never received the wire's usage event.
+
+    Output is ``ceil(len(delivered_text) / 4)`` tokens. ``input_tokens`` is the prompt estimate
+    the caller already has (``_routing/plan.py::estimate_tokens(messages)``), or None when
+    unknown. The result is marked ``estimated=True``.
+    """
+    out = -(-len(delivered_text) // CHARS_PER_TOKEN)
+    return Usage.of(input_tokens, out, estimated=True)
 
 
 JsonValue = dict[str, Any] | list[Any] | str | int | float | bool | None

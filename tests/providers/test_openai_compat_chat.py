@@ -119,7 +119,7 @@ def test_mistral_reasoning_blocks_yield_only_the_answer_text(
         r = juggler_for("mistral", "magistral-medium-latest").chat("What is 2+2?")
     assert r == "What is 2+2?\n\\[ 2 + 2 = 4 \\]\n\n${answer}"
     assert "Okay, the user" not in r  # the thinking block is not answer text
-    assert r.usage == Usage(input_tokens=10, output_tokens=63, total_tokens=73)
+    assert r.usage == Usage(input_tokens=10, output_tokens=63, total_tokens=73, cached_tokens=5)
     assert r.finish_reason == "stop"
 
 

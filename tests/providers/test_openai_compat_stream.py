@@ -112,7 +112,9 @@ def test_deepseek_stream_skips_reasoning_content(cassette: Any, juggler_for: Any
         )
         text = "".join(stream)
     assert text == "It is 2024-01-01."
-    assert stream.usage == Usage(input_tokens=353, output_tokens=23, total_tokens=376)
+    assert stream.usage == Usage(
+        input_tokens=353, output_tokens=23, total_tokens=376, cached_tokens=256
+    )
     assert stream.finish_reason == "stop"
 
 

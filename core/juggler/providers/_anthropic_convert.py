@@ -58,22 +58,29 @@ def finish_reason(stop_reason: str | None) -> str | None:
     return _FINISH.get(stop_reason, stop_reason)
 
 
-def usage_from_anthropic(raw: Any, input_tokens: int | None = None) -> Usage | None:
+def usage_from_anthropic(raw: Any, start: Usage | int | None = None) -> Usage | None:
     """Usage from an Anthropic ``usage`` object.
 
     ``input_tokens`` there excludes cached prompt tokens; they are added back so the figure
-    means what OpenAI's ``prompt_tokens`` means (the whole prompt). ``input_tokens`` given
-    here is used when the object carries none (a stream's ``message_delta``).
+    means what OpenAI's ``prompt_tokens`` means (the whole prompt). ``cache_read_input_tokens``
+    become ``cached_tokens`` and ``cache_creation_input_tokens`` ``cache_write_tokens``.
+    ``start`` is the stream's ``message_start`` usage (or just its input tokens): a
+    ``message_delta`` that carries no input counts keeps those.
     """
     if not isinstance(raw, dict):
         return None
-    if raw.get("input_tokens") is not None:
-        input_tokens = (
-            int(raw["input_tokens"])
-            + int(raw.get("cache_creation_input_tokens") or 0)
-            + int(raw.get("cache_read_input_tokens") or 0)
+    first = start if isinstance(start, Usage) else Usage.of(start)
+    if raw.get("input_tokens") is None:
+        return Usage.of(
+            first.input_tokens,
+            raw.get("output_tokens"),
+            cached=first.cached_tokens,
+            cache_write=first.cache_write_tokens,
         )
-    return Usage.of(input_tokens, raw.get("output_tokens"))
+    cached = raw.get("cache_read_input_tokens")
+    written = raw.get("cache_creation_input_tokens")
+    input_tokens = int(raw["input_tokens"]) + int(written or 0) + int(cached or 0)
+    return Usage.of(input_tokens, raw.get("output_tokens"), cached=cached, cache_write=written)
 
 
 def image_block(url: str) -> dict[str, Any]:

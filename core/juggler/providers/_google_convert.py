@@ -112,7 +112,12 @@ def usage_from_gemini(raw: Any) -> Usage | None:
     output = None
     if raw.get("candidatesTokenCount") is not None or raw.get("thoughtsTokenCount") is not None:
         output = int(raw.get("candidatesTokenCount") or 0) + int(raw.get("thoughtsTokenCount") or 0)
-    return Usage.of(raw.get("promptTokenCount"), output, raw.get("totalTokenCount"))
+    return Usage.of(
+        raw.get("promptTokenCount"),
+        output,
+        raw.get("totalTokenCount"),
+        cached=raw.get("cachedContentTokenCount"),
+    )
 
 
 def stable_call_id(response_id: str | None, index: int, name: str, args: Any) -> str:

@@ -164,7 +164,7 @@ class AnthropicProvider(BaseProvider):
         json_name = self._json_tool_name(request)
         json_blocks: set[int] = set()
         tool_index: dict[int, int] = {}  # content-block index -> tool-call ordinal
-        input_tokens: int | None = None
+        start_usage: Usage | None = None
         served: str | None = None
         # Closing the event source when the caller stops early closes the
         # connection now, not whenever the garbage collector gets to it.
@@ -186,7 +186,7 @@ class AnthropicProvider(BaseProvider):
                     message = data.get("message") or {}
                     served = message.get("model") or served
                     usage = usage_from_anthropic(message.get("usage"))
-                    input_tokens = usage.input_tokens if usage else None
+                    start_usage = usage
                     delta = ChatDelta(usage=usage)
                 elif kind == "content_block_start":
                     block = data.get("content_block") or {}
@@ -209,7 +209,7 @@ class AnthropicProvider(BaseProvider):
                         # Before any text this falls back; after some, the stream is cut
                         # and the caller is told (never a silently truncated answer).
                         raise self._refused(model)
-                    usage = usage_from_anthropic(data.get("usage"), input_tokens)
+                    usage = usage_from_anthropic(data.get("usage"), start_usage)
                     reason = finish_reason(stop)
                     if json_blocks and not tool_index and reason == "tool_calls":
                         reason = "stop"
