@@ -28,6 +28,9 @@ __all__ = ["Gate"]
 
 logger = logging.getLogger("juggler")
 Note = Callable[..., ModelAttempt]
+# An admission check: the reason ``target`` must not be sent a request now (a spent budget,
+# a predicted 429), or None. Checks run before the breaker, in order.
+Check = Callable[[Call, Target], str | None]
 
 
 class Gate:
@@ -69,6 +72,7 @@ class Gate:
             enabled=s.circuit_breaker,
         )
         self.budget = RetryBudget(s.retry_budget_ratio, s.retry_budget_min, s.retry_budget_window)
+        self.checks: list[Check] = []
 
     def admit(self, chain: Sequence[Target]) -> list[tuple[Target, bool]]:
         """Each target with ``force``: when every circuit is open, the target whose cool-down
@@ -86,6 +90,10 @@ class Gate:
         left = call.left(self.clock())
         if left is not None and left <= 0:
             self._refuse(call.log, target, DEADLINE, retry=False)
+        for check in self.checks:
+            reason = check(call, target)
+            if reason is not None:
+                self._refuse(call.log, target, reason, retry=False)
         permit = self.breakers.acquire((target.provider, target.model), self.clock(), force=force)
         if permit is None:
             self._refuse(call.log, target, "circuit open", retry=False)
