@@ -13,8 +13,8 @@ import httpx
 import juggler._routing.answers as calls
 import juggler._validate as check
 from juggler._config import ProviderConfig, SettingsKwargs, check_keywords, settings_from
+from juggler._env import load_env_file
 from juggler._fleet import TargetSpec, build_fleet
-from juggler._params import CHAT_PARAMS, ChatParams
 from juggler._responses import (
     ChatResponse,
     EmbeddingResponse,
@@ -22,10 +22,13 @@ from juggler._responses import (
     SpeechResponse,
     TranscriptionResponse,
 )
+from juggler._routing.accounting import Accounting
 from juggler._routing.engine import Engine, Job
 from juggler._routing.options import (
+    CHAT_KEYWORDS,
     ROUTING_OPTIONS,
     CallOptions,
+    ChatKwargs,
     RoutingOptions,
     call_options,
     split_options,
@@ -35,6 +38,7 @@ from juggler._routing.probe import Health
 from juggler._routing.record import Routed
 from juggler._routing.stream import AsyncChatStream, Opened, opener
 from juggler._sync import ChatStream, LoopThread, sync_twin
+from juggler._telemetry import Telemetry
 from juggler._types import Capability, Target
 from juggler.providers.base import BaseProvider
 from juggler.providers.transport import HttpClients
@@ -45,18 +49,9 @@ from juggler.providers.types import (
     TranscriptionResult,
 )
 
-__all__ = ["ChatKwargs", "Juggler"]
+__all__ = ["Juggler"]
 
 R = TypeVar("R")
-
-
-class ChatKwargs(ChatParams, RoutingOptions, total=False):
-    """The keyword arguments of :meth:`Juggler.chat` and its twins: the chat parameters
-    (declared once, in ``juggler._params``) and the routing options."""
-
-
-_CHOICES = frozenset({"targets", "model", "tier", "preferred_provider", "preferred_model"})
-_CHAT_KEYWORDS = frozenset(CHAT_PARAMS) | ROUTING_OPTIONS | _CHOICES
 
 
 class Juggler:
@@ -74,14 +69,19 @@ class Juggler:
         env: the environment to read keys from (default ``os.environ``).
         breaker_store: share circuit state between processes, e.g.
             ``juggler.state.redis.RedisBreakerStore(redis.asyncio.Redis())``.
+        budgets: spending caps, ``{"openai": {"usd": 5, "per": "day"},
+            "anthropic/claude-sonnet-4-5": {"usd": 1, "per": "hour"}}``; a spent target is
+            skipped until its window (UTC) rolls over.
+        telemetry, tracer_provider, meter_provider: OpenTelemetry spans and metrics
+            (``juggler[otel]``); by default the global providers, a no-op without an SDK.
+        env_file: read API keys from this ``.env`` file too (variables already set win;
+            ``juggler[dotenv]``).
         clock, sleep, rng: the engine's monotonic clock, sleep and random source (for tests).
         **settings: any :class:`Settings` field (timeouts, retries, deadline,
             parallel_attempts, hedge_after_ms, hedge, cache_enabled, cache_ttl_seconds,
             circuit_*, retry_budget_*, …).
 
-    Every call also takes the routing options ``deadline``, ``parallel_attempts``,
-    ``hedge_after_ms``, ``hedge``, ``cache_enabled`` and ``cache_ttl_seconds``, which override
-    the instance's settings for that call.
+    Every call also takes ``deadline`` and the routing options (:class:`RoutingOptions`).
     """
 
     def __init__(
@@ -98,12 +98,19 @@ class Juggler:
         tier_neighbours: bool = False,
         env: Mapping[str, str] | None = None,
         breaker_store: Any = None,
+        budgets: Mapping[str, Any] | None = None,
+        telemetry: Telemetry | None = None,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
+        env_file: str | Path | None = None,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         rng: Callable[[], float] | None = None,
         **settings: Unpack[SettingsKwargs],
     ) -> None:
         self.settings = settings_from(settings)
+        if env_file is not None:
+            env = load_env_file(env_file, env)
         self._clients = HttpClients(self.settings, http_client)
         explicit = {
             Capability.CHAT: chat,
@@ -123,6 +130,8 @@ class Juggler:
             on_open=self._clients.drop_idle,
             shared=breaker_store,
             tier_neighbours=tier_neighbours,
+            accounting=Accounting.build(providers, budgets, self._fleet.providers),
+            telemetry=telemetry or Telemetry(tracer_provider, meter_provider),
             **{k: v for k, v in timing.items() if v is not None},
         )
         self._health = Health(self.engine, self._fleet.chains)
@@ -172,7 +181,7 @@ class Juggler:
         """Chat with fallback. ``params``: temperature, max_tokens, top_p, stop, tools,
         tool_choice, response_format, seed, extra_body, and the routing options
         (parallel_attempts, hedge_after_ms, hedge, cache_enabled, cache_ttl_seconds)."""
-        check_keywords(params, _CHAT_KEYWORDS, "chat()")
+        check_keywords(params, CHAT_KEYWORDS, "chat()")
         given: dict[str, Any] = dict(params)
         options = self._options(split_options(given), deadline)
         request = check.chat_request(messages, **given)
@@ -203,7 +212,7 @@ class Juggler:
     ) -> AsyncChatStream:
         """Stream a chat answer with fallback before the first token (``async for``). Takes
         the routing options too; hedging and racing apply before the first token."""
-        check_keywords(params, _CHAT_KEYWORDS, "chat()")
+        check_keywords(params, CHAT_KEYWORDS, "chat()")
         given: dict[str, Any] = dict(params)
         options = self._options(split_options(given), deadline)
         request = check.chat_request(messages, **given)
@@ -282,7 +291,7 @@ class Juggler:
         request = check.rerank_request(query, documents, top_k, text_of)
         job: Job[RerankResult] = Job(
             Capability.RERANK, lambda p, t: p.rerank(t.model, request), opts, request,
-            choices=Choices(targets),
+            choices=Choices(targets), meter=calls.rerank_meter,
         )  # fmt: skip
         return calls.rerank_response(await self._run(job), documents, top_k)
 
@@ -312,7 +321,7 @@ class Juggler:
         )
         job: Job[TranscriptionResult] = Job(
             Capability.TRANSCRIBE, lambda p, t: p.transcribe(t.model, request), opts, request,
-            choices=Choices(targets),
+            choices=Choices(targets), meter=calls.transcription_meter,
         )  # fmt: skip
         return calls.transcription_response(await self._run(job))
 
@@ -337,7 +346,7 @@ class Juggler:
         request = check.speak_request(text, voice=voice, format=format, speed=speed)
         job: Job[SpeechResult] = Job(
             Capability.SPEAK, lambda p, t: p.speak(t.model, request), opts, request,
-            choices=Choices(targets),
+            choices=Choices(targets), meter=calls.speech_meter(request.text),
         )  # fmt: skip
         return calls.speech_response(await self._run(job))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from juggler._policy.cost import Units
 from juggler._responses import (
     ChatResponse,
     EmbeddingResponse,
@@ -14,8 +15,9 @@ from juggler._responses import (
     SpeechResponse,
     TranscriptionResponse,
 )
-from juggler._routing.engine import Routed
+from juggler._routing.accounting import Metered
 from juggler._routing.plan import space_of
+from juggler._routing.record import Routed
 from juggler._types import Target, Usage
 from juggler.providers.base import BaseProvider
 from juggler.providers.types import (
@@ -56,6 +58,21 @@ def embed_op(request: EmbedRequest) -> Callable[[BaseProvider, Target], Awaitabl
         return EmbedResult(vectors, result.model, Usage.of(tokens or None, None))
 
     return op
+
+
+def rerank_meter(result: RerankResult) -> Metered:
+    """A rerank is billed per search (and, by some vendors, per token)."""
+    return result.usage, Units(searches=1), result.model
+
+
+def transcription_meter(result: TranscriptionResult) -> Metered:
+    """A transcription is billed by the audio's length."""
+    return None, Units(audio_seconds=result.duration) if result.duration else None, None
+
+
+def speech_meter(text: str) -> Callable[[SpeechResult], Metered]:
+    """Speech is billed by the characters of its input."""
+    return lambda _result: (None, Units(characters=len(text)), None)
 
 
 def _meta(routed: Routed[Any]) -> dict[str, Any]:

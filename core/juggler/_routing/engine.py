@@ -12,8 +12,8 @@ breakers, budget, deadline, hedging, racing) applies unchanged. The winner comes
 open (:class:`~juggler._routing.record.InFlight`); the stream continuation reads on and
 settles it when the answer ends.
 
-An attempt ends in exactly one place, :meth:`Engine.settle` (or :meth:`Engine.cancel` for a
-cancellation, which must not await). The engine never names a provider.
+An attempt ends in one place, :meth:`Engine.settle` (:meth:`Engine.cancel` for a cancellation,
+which must not await). The engine never names a provider.
 """
 
 from __future__ import annotations
@@ -22,24 +22,22 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 from tenacity import AsyncRetrying, RetryCallState
 
 from juggler._attempts import ModelAttempt, Outcome
-from juggler._exceptions import (
-    ProviderTimeoutError,
-)
+from juggler._exceptions import ProviderTimeoutError
 from juggler._policy.breaker import Permit
 from juggler._policy.cache import ResponseCache, cache_key
 from juggler._policy.health import HealthBoard
 from juggler._policy.retry import retry_if_transient, wait_retry_after_or_jitter
+from juggler._routing.accounting import Accounting, Metered, meter_of
 from juggler._routing.admission import Gate
-from juggler._routing.options import CallOptions
+from juggler._routing.job import Job, Op
 from juggler._routing.overlap import Overlap, Raced, overlap
-from juggler._routing.plan import Choices, plan_call
+from juggler._routing.plan import plan_call
 from juggler._routing.record import (
     DEADLINE,
     LOST,
@@ -52,37 +50,18 @@ from juggler._routing.record import (
     final,
     give_up,
 )
-from juggler._types import Capability, Target
-from juggler.providers.base import BaseProvider
+from juggler._telemetry import Telemetry
+from juggler._types import Target, Usage
 
 if TYPE_CHECKING:
     from juggler._config import Settings
     from juggler._fleet import Fleet
-    from juggler.providers.types import ChatRequest
 
-__all__ = ["Engine", "Job"]
+__all__ = ["Engine", "Job"]  # Job is re-exported: callers build one per call
 
 R = TypeVar("R")
-Op = Callable[[BaseProvider, Target], Awaitable[R]]
 AttemptObserver = Callable[[Target, ModelAttempt], None]
 logger = logging.getLogger("juggler")
-
-
-@dataclass(frozen=True, slots=True)
-class Job(Generic[R]):
-    """One call as the engine sees it: what to run on each target, and how.
-
-    ``cache_fields`` is everything that changes the answer (None: never cached); ``request``
-    lets the planner check context windows; ``stream`` makes ``op`` a stream opener.
-    """
-
-    capability: Capability
-    op: Op[R]
-    options: CallOptions
-    cache_fields: Any = None
-    request: ChatRequest | None = None
-    choices: Choices = field(default_factory=Choices)
-    stream: bool = False
 
 
 class Engine:
@@ -104,6 +83,8 @@ class Engine:
         on_open: Callable[[str], Awaitable[None]] | None = None,
         shared: Any = None,
         tier_neighbours: bool = False,
+        accounting: Accounting | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         s = settings
         self.fleet = fleet
@@ -119,6 +100,10 @@ class Engine:
         )  # fmt: skip
         self.breakers = self.gate.breakers
         self.budget = self.gate.budget
+        self.accounting = accounting or Accounting(wall=wall)
+        if self.accounting.budgets:
+            self.gate.checks.append(self.accounting.check)
+        self.telemetry = telemetry or Telemetry(enabled=False)
         self.health = HealthBoard(s.health_window, wall)
         self.cache = ResponseCache(s.cache_ttl_seconds, s.cache_max_entries, clock)
         self.waits = wait_retry_after_or_jitter(s.retry_base_wait, s.retry_max_wait, rng)
@@ -127,8 +112,26 @@ class Engine:
     # ----- one call -----
 
     async def run(self, job: Job[R], log: AttemptLog | None = None) -> Routed[R]:
-        """Answer ``job`` from the cache, or try its targets until one answers."""
+        """Answer ``job`` from the cache, or try its targets until one answers. The call is
+        traced as one span with a child per attempt; a stream's span ends with the stream."""
         log = log if log is not None else AttemptLog()
+        trace = self.telemetry.call_span(job.capability.value)
+        trace.__enter__()
+        log.listener = trace.attempt
+        try:
+            routed = await self._route(job, log)
+        except BaseException as exc:
+            trace.finish(log.attempts)
+            trace.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        if job.stream and not routed.cached:
+            routed.trace = trace
+        else:
+            trace.finish(routed.attempts, routed.target.model)
+            trace.__exit__(None, None, None)
+        return routed
+
+    async def _route(self, job: Job[R], log: AttemptLog) -> Routed[R]:
         chain = self.plan(job, log)
         key = None
         if job.options.cache and job.cache_fields is not None:
@@ -136,7 +139,7 @@ class Engine:
             hit = self.cache.get(key)
             if hit is not None:
                 result, target = hit
-                fresh = AttemptLog()
+                fresh = AttemptLog(listener=log.listener)
                 self.note(fresh, target, "cache_hit", 0.0)
                 return Routed(result, target, fresh.attempts, 0.0, cached=True, cache_key=key)
         call = self.start(job, log)
@@ -150,13 +153,14 @@ class Engine:
             )  # fmt: skip
             won, last_error = raced.winner, raced.last_error
             for late in raced.late:
-                await self.discard(late)
+                await self.discard(late, job.meter)
         else:
             won, last_error = await self._sequential(call, lanes, job.op)
         if won is None:
             raise give_up(log, last_error) from last_error
         if not job.stream:
-            await self.settle(won.attempt, at=won.attempt.answered_at)
+            metered = job.meter(won.result)
+            await self.settle(won.attempt, at=won.attempt.answered_at, metered=metered)
             if key is not None:
                 self.cache.put(key, won.result, won.target, job.options.cache_ttl)
         latency = (self.clock() - call.started) * 1000.0
@@ -187,7 +191,7 @@ class Engine:
             limit = s.first_token_timeout
         else:
             limit = options.timeout if options.timeout is not None else s.timeout
-        return Call(log or AttemptLog(), options, now, at, limit, job.stream)
+        return Call(log or AttemptLog(), options, now, at, limit, job.stream, job.capability)
 
     def remember(self, key: str | None, result: Any, target: Target, ttl: float) -> None:
         """Store a complete answer (a finished stream) under the call's cache key."""
@@ -301,31 +305,40 @@ class Engine:
     # ----- the end of an attempt: written once -----
 
     async def settle(
-        self, flight: InFlight, error: BaseException | None = None, *, at: float | None = None
+        self,
+        flight: InFlight,
+        error: BaseException | None = None,
+        *,
+        at: float | None = None,
+        metered: Metered | None = None,
     ) -> ModelAttempt | None:
-        """Record an attempt that answered (``error`` None) or failed, and feed its breaker."""
+        """Record an attempt that answered (``error`` None) or failed, with what it consumed
+        and cost, and feed its breaker."""
         if flight.settled:
             return None
         flight.settled = True
         outcome: Outcome = "success" if error is None else "error"
-        record = self._record(flight, outcome, error, at=at)
+        record = self._record(flight, outcome, error, at=at, metered=metered)
         await self.gate.verdict(flight.permit, error)
         return record
 
-    def cancel(self, flight: InFlight, note: str) -> ModelAttempt | None:
-        """Record a cancelled attempt and give back its permit (perhaps the half-open probe
-        slot): a cancellation says nothing about the provider. Never awaits, so it is safe in
-        a task that is being cancelled."""
+    def cancel(
+        self, flight: InFlight, note: str, usage: Usage | None = None
+    ) -> ModelAttempt | None:
+        """Record a cancelled attempt (with the output it had delivered, if any) and give back
+        its permit (perhaps the half-open probe slot): a cancellation says nothing about the
+        provider. Never awaits, so it is safe in a task that is being cancelled."""
         if flight.settled:
             return None
         flight.settled = True
         self.gate.release(flight.permit)
-        return self._record(flight, "cancelled", None, note=note)
+        metered = (usage, None, None) if usage is not None else None
+        return self._record(flight, "cancelled", None, note=note, metered=metered)
 
-    async def discard(self, held: Held[Any]) -> None:
+    async def discard(self, held: Held[Any], meter: Callable[[Any], Metered] = meter_of) -> None:
         """An answer that arrived in the same instant as the winner's: closed unread and
-        recorded ``discarded`` (its status kept, ``success=False``). The provider did answer,
-        so its breaker hears a success."""
+        recorded ``discarded`` (its status and cost kept, ``success=False``). The provider did
+        answer, so its breaker hears a success."""
         closer = getattr(held.result, "aclose", None)
         if closer is not None:
             await closer()
@@ -333,7 +346,9 @@ class Engine:
         if not flight.settled:
             flight.settled = True
             note = "answered, but another attempt's answer was already taken"
-            self._record(flight, "discarded", None, note=note, at=flight.answered_at)
+            metered = None if closer is not None else meter(held.result)
+            self._record(flight, "discarded", None, note=note, at=flight.answered_at,
+                         metered=metered)  # fmt: skip
             await self.gate.verdict(flight.permit, None)
 
     def _record(
@@ -344,11 +359,17 @@ class Engine:
         *,
         note: str | None = None,
         at: float | None = None,
+        metered: Metered | None = None,
     ) -> ModelAttempt:
         elapsed = (at if at is not None else self.clock()) - flight.started
+        usage, cost = None, None
+        if metered is not None:
+            usage, units, served = metered
+            cost = self.accounting.cost(flight.call.capability, flight.target, usage, units, served)
         return self.note(
             flight.call.log, flight.target, outcome, elapsed, error, note=note,
-            retry=flight.retry, hedged=flight.hedged, number=flight.number,
+            retry=flight.retry, hedged=flight.hedged, number=flight.number, usage=usage,
+            cost_usd=cost,
         )  # fmt: skip
 
     def note(self, log: AttemptLog, target: Target, *args: Any, **kw: Any) -> ModelAttempt:
@@ -377,21 +398,3 @@ class Engine:
             p95 = self.health.p95_ms(target.provider, target.model, s.hedge_min_samples)
             return (p95 if p95 is not None else s.hedge_default_ms) / 1000.0
         return None
-
-    # ----- probes and the end of a call -----
-
-    async def probe(self, target: Target, op: Op[Any], timeout: float) -> bool:
-        """One request to ``target`` through its breaker even when open (a success closes
-        the circuit) and into the health figures. A timeout, not a deadline: a probe that
-        does not answer in time is the provider's failure and must reach the breaker."""
-        call = Call(AttemptLog(), CallOptions(), self.clock(), None, timeout)
-        permit = self.gate.breakers.acquire(
-            (target.provider, target.model), self.clock(), force=True
-        )
-        assert permit is not None  # forced
-        try:
-            held = await self.attempt(call, target, op, permit)
-        except Exception:
-            return False
-        await self.settle(held.attempt)
-        return True

@@ -11,10 +11,13 @@ from typing import Any, Literal, TypedDict
 
 from juggler._config import Settings
 from juggler._exceptions import InvalidRequestError
+from juggler._params import CHAT_PARAMS, ChatParams
 
 __all__ = [
+    "CHAT_KEYWORDS",
     "ROUTING_OPTIONS",
     "CallOptions",
+    "ChatKwargs",
     "RoutingOptions",
     "call_options",
     "split_options",
@@ -146,3 +149,12 @@ def call_options(settings: Settings, given: Mapping[str, Any] | None = None) -> 
         cache=cache,
         cache_ttl=float(ttl),
     )
+
+
+class ChatKwargs(ChatParams, RoutingOptions, total=False):
+    """The keyword arguments of :meth:`Juggler.chat` and its twins: the chat parameters
+    (declared once, in ``juggler._params``) and the routing options."""
+
+
+CHOICES = frozenset({"targets", "model", "tier", "preferred_provider", "preferred_model"})
+CHAT_KEYWORDS = frozenset(CHAT_PARAMS) | ROUTING_OPTIONS | CHOICES

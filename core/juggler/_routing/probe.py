@@ -21,6 +21,8 @@ import anyio
 
 from juggler._policy.health import percentile
 from juggler._routing.engine import Engine
+from juggler._routing.options import CallOptions
+from juggler._routing.record import AttemptLog, Call
 from juggler._types import Capability, Provider, Target
 from juggler.providers.base import BaseProvider
 from juggler.providers.types import (
@@ -157,8 +159,19 @@ def probe_target(
 async def probe(engine: Engine, target: Target, capability: Capability) -> bool:
     """One minimal request to ``target``, through its breaker (a success closes an open
     circuit) and into the health figures. True when it answered."""
+    # A timeout, not a deadline: a probe that does not answer in time is the provider's
+    # failure and must reach the breaker (a deadline cut would be released as no verdict).
     limit = min(engine.settings.timeout, PROBE_TIMEOUT)
-    return await engine.probe(target, _probe_op(capability), limit)
+    call = Call(AttemptLog(), CallOptions(), engine.clock(), None, limit, False, capability)
+    key = (target.provider, target.model)
+    permit = engine.breakers.acquire(key, engine.clock(), force=True)
+    assert permit is not None  # forced
+    try:
+        held = await engine.attempt(call, target, _probe_op(capability), permit)
+    except Exception:
+        return False
+    await engine.settle(held.attempt)
+    return True
 
 
 async def health_check(

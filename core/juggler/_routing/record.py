@@ -9,8 +9,9 @@ stream continuation and the façade share these records.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from juggler._attempts import ModelAttempt, Outcome
 from juggler._exceptions import (
@@ -22,7 +23,10 @@ from juggler._exceptions import (
 )
 from juggler._policy.breaker import Permit
 from juggler._routing.options import CallOptions
-from juggler._types import Target
+from juggler._types import Capability, Target, Usage
+
+if TYPE_CHECKING:
+    from juggler._telemetry import CallTrace
 
 __all__ = [
     "DEADLINE",
@@ -55,6 +59,8 @@ class AttemptLog:
 
     attempts: list[ModelAttempt] = field(default_factory=list)
     issued: int = 0
+    # Told of every attempt as it is recorded (the call's trace span, when tracing).
+    listener: Callable[[ModelAttempt], None] | None = None
 
     def reserve(self) -> int:
         """The number of an attempt that starts now (it is recorded when it ends)."""
@@ -73,6 +79,8 @@ class AttemptLog:
         note: str | None = None,
         number: int | None = None,
         status_code: int | None = None,
+        usage: Usage | None = None,
+        cost_usd: float | None = None,
     ) -> ModelAttempt:
         """Add one attempt (in start order) and return it."""
         status = status_code or getattr(error, "status_code", None)
@@ -96,8 +104,13 @@ class AttemptLog:
             elapsed_ms=round(elapsed_s * 1000.0, 3),
             retry=retry,
             hedged=hedged,
+            usage=usage,
+            # No request was sent for a skip or a cache hit: it cost nothing, known exactly.
+            cost_usd=0.0 if outcome in ("skipped", "cache_hit") else cost_usd,
         )
         bisect.insort(self.attempts, attempt, key=lambda a: a.attempt)
+        if self.listener is not None:
+            self.listener(attempt)
         return attempt
 
 
@@ -112,6 +125,7 @@ class Call:
     deadline_at: float | None
     attempt_timeout: float
     stream: bool = False
+    capability: Capability = Capability.CHAT
 
     def left(self, now: float) -> float | None:
         """Seconds before the deadline (None: no deadline)."""
@@ -158,6 +172,7 @@ class Routed(Generic[R]):
     cached: bool = False
     attempt: InFlight | None = None
     cache_key: str | None = None
+    trace: CallTrace | None = None
 
 
 class Skipped(Exception):

@@ -35,13 +35,16 @@ import anyio
 
 from juggler._attempts import ModelAttempt
 from juggler._exceptions import InvalidResponseError, ProviderTimeoutError, StreamInterruptedError
+from juggler._responses import winner_of
+from juggler._routing.plan import estimate_tokens
 from juggler._routing.record import AttemptLog, InFlight
-from juggler._types import Target, ToolCall, Usage
+from juggler._types import Target, ToolCall, Usage, estimate_usage
 from juggler.providers.base import BaseProvider
 from juggler.providers.types import ChatDelta, ChatRequest, ChatResult, ToolCallDelta
 
 if TYPE_CHECKING:
     from juggler._routing.engine import Engine, Job
+    from juggler._telemetry import CallTrace
 
 __all__ = ["AsyncChatStream", "Opened", "StreamChunk", "opener"]
 
@@ -161,6 +164,7 @@ class AsyncChatStream:
         self._cache_key: str | None = None
         self._tail: ChatDelta | None = None  # finish reason / usage, merged into one chunk
         self._tools = _ToolCallAssembler()
+        self._trace: CallTrace | None = None
         self._started = False
         self.text = ""
         self.usage: Usage | None = None
@@ -215,6 +219,7 @@ class AsyncChatStream:
             self._replay(cached, routed.target, routed.attempts)
             return
         self._opened, self._flight, self._target = routed.result, routed.attempt, routed.target
+        self._trace = routed.trace
         self.provider = routed.target.provider
 
     async def _pump(self) -> None:
@@ -239,8 +244,10 @@ class AsyncChatStream:
             await opened.aclose()
             self.done = True
             assert self._flight is not None
-            await self._engine.settle(self._flight, exc)
-            raise StreamInterruptedError(self.text, self._log.attempts) from exc
+            await self._engine.settle(self._flight, exc, metered=(self._estimate(), None, None))
+            interrupted = StreamInterruptedError(self.text, self._log.attempts)
+            self._end_trace(interrupted)
+            raise interrupted from exc
         if delta is None:
             await self._finish(target)
             return
@@ -269,17 +276,44 @@ class AsyncChatStream:
             self._out.append(StreamChunk(tail, target))
         self.model = self.model or (tail.model if tail else None) or target.model
         assert self._flight is not None
-        await self._engine.settle(self._flight)
+        usage = self.usage or self._estimate()
+        await self._engine.settle(self._flight, metered=(usage, None, self.model))
         result = ChatResult(
             self.text, self.model, self.tool_calls, self.usage or Usage(), self.finish_reason
         )
         self._engine.remember(self._cache_key, result, target, self._job.options.cache_ttl)
+        self._end_trace()
 
     def _stop(self, note: str) -> None:
         """The caller stopped reading (or its task was cancelled) before the end."""
         if not self.done and self._flight is not None:
-            self._engine.cancel(self._flight, note)
+            self._engine.cancel(self._flight, note, self._estimate())
+            self._end_trace()
         self.done = True
+
+    def _estimate(self) -> Usage:
+        """Usage of an answer whose wire sent none, or that was cut: the delivered text at
+        about 4 characters per token, marked ``estimated`` (the prompt by the same rule)."""
+        request = self._job.request
+        prompt = estimate_tokens(request.messages) if request is not None else None
+        return estimate_usage(self.text, prompt)
+
+    def _end_trace(self, error: BaseException | None = None) -> None:
+        """End the call's span (a stream's ends with the stream, not with its first token)."""
+        trace, self._trace = self._trace, None
+        if trace is not None:
+            trace.finish(self._log.attempts, self.model)
+            trace.__exit__(type(error) if error else None, error, None)
+
+    @property
+    def winner(self) -> ModelAttempt | None:
+        """The attempt whose answer this stream delivered (once it has ended), else None."""
+        return winner_of(self._log.attempts, self.provider)
+
+    @property
+    def answered_by(self) -> ModelAttempt | None:
+        """Alias of :attr:`winner`."""
+        return self.winner
 
     def _replay(self, result: ChatResult, target: Target, attempts: list[ModelAttempt]) -> None:
         """A cache hit: the whole answer as one chunk, and one ``cache_hit`` attempt."""
