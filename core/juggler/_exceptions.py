@@ -31,7 +31,13 @@ target).
                                                 embedding space than its earlier ones
 
 A ``ProviderError`` never carries the API key: messages are taken from the provider's body
-and passed through :func:`redact` with the key before they are stored.
+and passed through :func:`juggler._secrets.redact` with the key before they are stored
+(``redact`` is re-exported here for older imports).
+
+An ``error`` object inside a 2xx answer follows one rule on every wire: when it carries an
+HTTP status code (``"code": 429``) it is classified exactly like that HTTP answer, and
+``status_code`` is that code; without one it is an ``InvalidResponseError`` with the real
+status (200).
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from juggler._secrets import redact
 
 if TYPE_CHECKING:
     from juggler._attempts import ModelAttempt
@@ -72,16 +80,6 @@ __all__ = [
 ]
 
 _MAX_MESSAGE = 300
-# Key shapes of the vendors we speak to; a provider sometimes echoes part of a key back.
-_KEY_PATTERNS = re.compile(
-    # The look-behind keeps words like "task-specific" or "mask-generation" intact.
-    r"(?<![A-Za-z0-9_])"
-    r"(sk-[A-Za-z0-9_\-*]{6,}|sk-ant-[A-Za-z0-9_\-*]{6,}|gsk_[A-Za-z0-9*]{6,}|AIza[0-9A-Za-z_\-]{10,}"
-    r"|nvapi-[A-Za-z0-9_\-*]{6,}|pa-[A-Za-z0-9_\-]{10,}|jina_[A-Za-z0-9]{10,}|csk-[A-Za-z0-9*]{6,})"
-)
-# "Incorrect API key provided: sk-abc*****2345." (OpenAI's 401): even a masked echo shows the
-# key's first and last characters, so whatever follows "API key ...:" is dropped.
-_ECHOED_KEY = re.compile(r"(?i)(\bapi[ _-]?key(?: provided)?\s*:\s*)\S+?(?=[.,;]?(?:\s|$))")
 # 400s that another model may well accept: they describe this model's limits.
 _MODEL_SPECIFIC_WORDS = (
     "unsupported_parameter",
@@ -295,14 +293,6 @@ class _ErrorResponseShim:
         return {"models_used": [dict(a) for a in self._models_used]}
 
 
-def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Remove API keys from ``text``: the given secrets, and anything shaped like a vendor key."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return _ECHOED_KEY.sub(r"\1[redacted]", _KEY_PATTERNS.sub("[redacted]", text))
-
-
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds to wait from ``Retry-After`` (seconds or HTTP-date) or ``retry-after-ms``."""
     ms = headers.get("retry-after-ms")
@@ -397,14 +387,29 @@ def classify(
     return cls(message, provider=provider, model=model, status_code=status, retry_after=retry_after)
 
 
+def _http_code(code: Any) -> int | None:
+    """The HTTP status an error object carries (``429`` or ``"429"``), if it is one."""
+    if isinstance(code, str) and code.isdigit() and len(code) == 3:
+        code = int(code)
+    if isinstance(code, int) and not isinstance(code, bool) and 400 <= code < 600:
+        return code
+    return None
+
+
 def error_in_body(
-    body: Any, *, provider: str, model: str, secrets: Iterable[str | None] = ()
+    body: Any,
+    *,
+    provider: str,
+    model: str,
+    secrets: Iterable[str | None] = (),
+    status: int = 200,
 ) -> ProviderError | None:
-    """An ``error`` object inside a 2xx answer (some gateways do this) becomes an error."""
+    """An ``error`` object inside a 2xx answer (some gateways do this) becomes an error: the
+    class of the HTTP code it carries, else InvalidResponseError with the answer's status."""
     if isinstance(body, dict) and body.get("error") and not body.get("choices"):
         message, _ = _error_message(body, "")
         code = body["error"].get("code") if isinstance(body["error"], dict) else None
-        status = code if isinstance(code, int) and 400 <= code < 600 else None
+        status = _http_code(code)
         if status is not None:
             return classify(
                 status, {}, json.dumps(body), provider=provider, model=model, secrets=secrets
@@ -413,6 +418,6 @@ def error_in_body(
             "error inside a 200 answer: " + redact(message, secrets)[:_MAX_MESSAGE],
             provider=provider,
             model=model,
-            status_code=200,
+            status_code=status,
         )
     return None

@@ -204,6 +204,7 @@ class AnthropicProvider(BaseProvider):
                     # Every delta names the served model, so the stream reports it, not the alias.
                     delta.model = served
                     yield delta
+        raise self.truncated(model, "message_stop")
 
     @staticmethod
     def _block_delta(

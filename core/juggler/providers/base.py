@@ -9,9 +9,13 @@ once.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 import anyio
@@ -21,14 +25,16 @@ from httpx_sse import EventSource, ServerSentEvent
 from juggler._exceptions import (
     CapabilityNotConfiguredError,
     InvalidResponseError,
+    JugglerError,
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
     classify,
     error_in_body,
-    redact,
 )
+from juggler._secrets import mask_url, redact, scrub_exception
 from juggler._types import Capability
+from juggler.providers._checks import check_answer, check_delta
 from juggler.providers.catalog import ProviderSpec
 from juggler.providers.transport import HttpClients
 from juggler.providers.types import (
@@ -48,12 +54,100 @@ from juggler.providers.types import (
 __all__ = ["BaseProvider"]
 
 _DRAIN_SECONDS = 0.5
+# The HTTP status of the answer being parsed, so a parse failure reports it. A context
+# variable, not an attribute: one provider serves many concurrent calls.
+_STATUS: ContextVar[int | None] = ContextVar("juggler_answer_status", default=None)
+# What a parser hit by a surprising body raises (pydantic's ValidationError is a ValueError).
+_PARSE_ERRORS = (
+    AttributeError,
+    KeyError,
+    IndexError,
+    TypeError,
+    ValueError,
+    OverflowError,
+    RecursionError,
+    UnicodeError,
+)
+_CAPABILITY_METHODS = ("chat", "embed", "rerank", "transcribe", "speak")
+
+
+def _answer_error(provider: BaseProvider, model: str, exc: BaseException) -> ProviderError:
+    """A parser's surprise as the InvalidResponseError the engine can fall over on."""
+    what = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+    return provider._error(
+        InvalidResponseError,
+        f"unusable answer: {what}"[:300],
+        model,
+        status_code=_STATUS.get() or 200,
+    )
+
+
+def _with_status(exc: JugglerError) -> JugglerError:
+    """An InvalidResponseError raised without a status gets the answer's status."""
+    if isinstance(exc, InvalidResponseError) and exc.status_code is None:
+        exc.status_code = _STATUS.get()
+    return exc
+
+
+def _checked_call(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a capability so only Juggler's errors leave it and its answer is usable."""
+
+    @functools.wraps(fn)
+    async def call(self: BaseProvider, model: str, request: Any, *args: Any, **kw: Any) -> Any:
+        _STATUS.set(None)
+        try:
+            result = await fn(self, model, request, *args, **kw)
+            check_answer(result, request)
+        except JugglerError as exc:
+            raise _with_status(exc) from exc.__cause__
+        except _PARSE_ERRORS as exc:
+            raise _answer_error(self, model, exc) from exc
+        return result
+
+    call.__juggler_checked__ = True  # type: ignore[attr-defined]
+    return call
+
+
+def _checked_stream(fn: Callable[..., AsyncIterator[ChatDelta]]) -> Callable[..., Any]:
+    """Wrap a streaming capability the same way, delta by delta."""
+
+    @functools.wraps(fn)
+    async def stream(
+        self: BaseProvider, model: str, request: Any, *args: Any, **kw: Any
+    ) -> AsyncIterator[ChatDelta]:
+        _STATUS.set(None)
+        async with contextlib.aclosing(fn(self, model, request, *args, **kw)) as deltas:
+            try:
+                async for delta in deltas:
+                    check_delta(delta)
+                    yield delta
+            except JugglerError as exc:
+                raise _with_status(exc) from exc.__cause__
+            except _PARSE_ERRORS as exc:
+                raise _answer_error(self, model, exc) from exc
+
+    stream.__juggler_checked__ = True  # type: ignore[attr-defined]
+    return stream
 
 
 class BaseProvider:
     """One configured provider: its catalogue row, key, base URL and HTTP clients."""
 
     wire: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every capability a wire defines is wrapped at the boundary: a parser's bare
+        ``KeyError``/``TypeError``/... and an unusable answer both become an
+        ``InvalidResponseError`` with the HTTP status, and nothing else escapes."""
+        super().__init_subclass__(**kwargs)
+        for name in (*_CAPABILITY_METHODS, "stream_chat"):
+            fn = cls.__dict__.get(name)
+            if fn is None or getattr(fn, "__juggler_checked__", False):
+                continue
+            if name == "stream_chat" and inspect.isasyncgenfunction(fn):
+                setattr(cls, name, _checked_stream(fn))
+            elif name != "stream_chat" and inspect.iscoroutinefunction(fn):
+                setattr(cls, name, _checked_call(fn))
 
     def __init__(
         self,
@@ -82,7 +176,8 @@ class BaseProvider:
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "unset"
-        return f"{type(self).__name__}(name={self.name!r}, base_url={self.base_url!r}, key={key})"
+        url = mask_url(self.base_url, [self._api_key])
+        return f"{type(self).__name__}(name={self.name!r}, base_url={url!r}, key={key})"
 
     @property
     def capabilities(self) -> frozenset[Capability]:
@@ -160,7 +255,9 @@ class BaseProvider:
                 model,
                 status_code=status,
             ) from exc
-        err = error_in_body(body, provider=self.name, model=model, secrets=[self._api_key])
+        err = error_in_body(
+            body, provider=self.name, model=model, secrets=[self._api_key], status=status
+        )
         if err is not None:
             raise err
         return body
@@ -168,13 +265,17 @@ class BaseProvider:
     @asynccontextmanager
     async def _guard(self, model: str) -> AsyncIterator[None]:
         """Translate httpx's transport exceptions into ProviderErrors."""
+        # httpx keeps the Request (Authorization header included) on the exception chained
+        # below: its credentials are stripped before anyone can print the chain.
         try:
             yield
         except httpx.TimeoutException as exc:
+            scrub_exception(exc)
             raise self._error(
                 ProviderTimeoutError, f"{type(exc).__name__}: no answer in time", model
             ) from exc
         except (httpx.TransportError, httpx.StreamError) as exc:
+            scrub_exception(exc)
             raise self._error(
                 ProviderConnectionError, f"{type(exc).__name__}: {exc}", model
             ) from exc
@@ -195,6 +296,7 @@ class BaseProvider:
             response = await client.post(
                 url, json=json_body, headers=all_headers, data=data, files=files
             )
+        _STATUS.set(response.status_code)
         return response
 
     async def post_json(
@@ -230,8 +332,14 @@ class BaseProvider:
         self._check(response, response.text if response.status_code >= 300 else "", model)
         content_type = response.headers.get("content-type", "application/octet-stream")
         if content_type.startswith("application/json"):
-            self._decode(response.text, model)  # an error object inside a 200 raises here
-            raise self._error(InvalidResponseError, "expected audio, got JSON", model)
+            # An error object inside a 200 raises here, by the one rule for those.
+            self._decode(response.text, model, response.status_code)
+            raise self._error(
+                InvalidResponseError,
+                "expected audio, got JSON",
+                model,
+                status_code=response.status_code,
+            )
         if not response.content:
             raise self._error(InvalidResponseError, "empty audio answer", model, status_code=200)
         return response.content, content_type
@@ -252,6 +360,7 @@ class BaseProvider:
             self._guard(model),
             client.stream("POST", url, json=payload, headers=all_headers) as response,
         ):
+            _STATUS.set(response.status_code)
             if response.status_code >= 300:
                 await response.aread()
                 self._check(response, response.text, model)
@@ -259,7 +368,7 @@ class BaseProvider:
             if "text/event-stream" not in content_type:
                 # Some servers answer a stream request with one JSON body (often an error).
                 await response.aread()
-                self._decode(response.text, model)
+                self._decode(response.text, model, response.status_code)
                 raise self._error(
                     InvalidResponseError,
                     f"expected an event stream, got {content_type!r}",
@@ -268,6 +377,17 @@ class BaseProvider:
                 )
             async for event in EventSource(response).aiter_sse():
                 yield event
+
+    def truncated(self, model: str, final: str) -> InvalidResponseError:
+        """The error for a stream whose body ended cleanly before the wire's final event
+        (``final``): the answer is cut short, never a success."""
+        error: InvalidResponseError = self._error(
+            InvalidResponseError,
+            f"truncated stream: the body ended before {final}",
+            model,
+            status_code=_STATUS.get() or 200,
+        )
+        return error
 
     async def finish_sse(self, events: AsyncIterator[ServerSentEvent]) -> None:
         """Read what is left of a stream whose last event has arrived, so its connection goes
@@ -286,15 +406,36 @@ class BaseProvider:
         try:
             if not isinstance(rows, list):
                 raise TypeError(f"expected a list of results, got {type(rows).__name__}")
-            pairs = [(int(row["index"]), float(row[score_key])) for row in rows]
+            pairs = [(row["index"], row[score_key]) for row in rows]
+            for index, score in pairs:
+                if isinstance(index, bool) or not isinstance(index, int):
+                    raise TypeError(f"rerank index {index!r} is not an integer")
+                if isinstance(score, bool) or not isinstance(score, int | float):
+                    raise TypeError(f"rerank score {score!r} is not a number")
         except (KeyError, TypeError, ValueError) as exc:
             raise self._error(
-                InvalidResponseError, f"unexpected rerank answer shape: {exc!r}", model
+                InvalidResponseError,
+                f"unexpected rerank answer shape: {exc!r}",
+                model,
+                status_code=_STATUS.get() or 200,
             ) from exc
         if any(not 0 <= i < n_documents for i, _ in pairs):
-            raise self._error(InvalidResponseError, "rerank index out of range", model)
-        return sorted(pairs, key=lambda pair: -pair[1])
+            raise self._error(
+                InvalidResponseError,
+                "rerank index out of range",
+                model,
+                status_code=_STATUS.get() or 200,
+            )
+        return sorted(((i, float(x)) for i, x in pairs), key=lambda pair: -pair[1])
 
-    def sse_json(self, event: ServerSentEvent, model: str) -> Any:
-        """Decode one event's JSON data (raising InvalidResponseError on garbage)."""
-        return self._decode(event.data, model)
+    def sse_json(self, event: ServerSentEvent, model: str) -> dict[str, Any]:
+        """Decode one event's JSON object (raising InvalidResponseError on garbage)."""
+        data = self._decode(event.data, model, _STATUS.get() or 200)
+        if not isinstance(data, dict):
+            raise self._error(
+                InvalidResponseError,
+                f"stream event is a JSON {type(data).__name__}, not an object",
+                model,
+                status_code=_STATUS.get() or 200,
+            )
+        return data

@@ -239,6 +239,7 @@ class CohereProvider(BaseProvider):
                     )
                     await self.finish_sse(events)
                     return
+        raise self.truncated(model, "message-end")
 
     def embed_payload(self, model: str, request: EmbedRequest) -> dict[str, Any]:
         """The JSON body of ``POST /v2/embed``; ``input_type`` is required by Cohere."""

@@ -218,6 +218,7 @@ class GoogleProvider(BaseProvider):
         url = self.url(self.model_path(model, "streamGenerateContent")) + "?alt=sse"
         calls_seen = 0
         delivered = False
+        finished = False
         # Closing the event source when the caller stops early closes the
         # connection now, not whenever the garbage collector gets to it.
         async with contextlib.aclosing(
@@ -256,6 +257,10 @@ class GoogleProvider(BaseProvider):
                     finish_reason=finish_reason(reason, calls_seen > 0),
                     model=chunk.get("modelVersion"),
                 )
+                if reason:
+                    finished = True
+        if not finished:
+            raise self.truncated(model, "a chunk with finishReason")
 
     # ----- embeddings -----
 

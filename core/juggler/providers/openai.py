@@ -270,6 +270,7 @@ class OpenAICompatProvider(CompatRerankMixin):
                     if choice.get("finish_reason"):
                         delta.finish_reason = choice["finish_reason"]
                 yield delta
+        raise self.truncated(model, "[DONE]")
 
     def embed_payload(self, model: str, request: EmbedRequest) -> dict[str, Any]:
         """The JSON body of ``POST /embeddings``, in this vendor's dialect."""
