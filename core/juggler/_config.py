@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from juggler._exceptions import InvalidRequestError
 from juggler._types import Capability
@@ -70,7 +71,25 @@ class Settings(BaseModel):
             (None: no background probing).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # NaN passes neither gt=0 nor le=...: refused here with the rest.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise InvalidRequestError(_explain(exc)) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bools_for_numbers(cls, data: Any) -> Any:
+        # pydantic reads True as 1 for int and float fields; deadline=True is a mistake.
+        if isinstance(data, dict):
+            for name, value in data.items():
+                field = cls.model_fields.get(name)
+                if isinstance(value, bool) and field is not None and field.annotation is not bool:
+                    raise ValueError(f"{name} must be a number, got {value!r}")
+        return data
 
     timeout: float = Field(default=60.0, gt=0)
     connect_timeout: float = Field(default=5.0, gt=0)
@@ -105,6 +124,38 @@ class Settings(BaseModel):
     retry_budget_window: float = Field(default=10.0, gt=0)
     health_window: int = Field(default=100, ge=1)
     background_probe_interval: float | None = Field(default=None, gt=0)
+
+
+def _explain(exc: ValidationError) -> str:
+    """pydantic's report as one plain sentence per bad setting."""
+    lines = []
+    for error in exc.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["loc"]:
+            where = ".".join(str(p) for p in error["loc"])
+            lines.append(f"{where}: {message} (got {error.get('input')!r})")
+        else:
+            lines.append(message)
+    return "invalid settings: " + "; ".join(lines)
+
+
+def check_base_url(name: str, url: str) -> str:
+    """``url`` if it is an http(s) URL with a host and a valid port; InvalidRequestError if
+    not, so a typo fails at construction instead of being retried as a connection error."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError when out of range
+    except ValueError:
+        parts, port = None, -1
+    if parts is None or port == -1 or parts.scheme not in ("http", "https") or not parts.hostname:
+        # The URL is not echoed: it may carry a key.
+        raise InvalidRequestError(
+            f"base_url of {name!r} must be an http:// or https:// URL with a host "
+            "(and a port from 1 to 65535)"
+        )
+    if port == 0:
+        raise InvalidRequestError(f"base_url of {name!r} has port 0")
+    return url
 
 
 def resolve_provider(
@@ -151,7 +202,7 @@ def resolve_provider(
             f"the API key for {name!r} contains non-ASCII or control characters "
             "(a copy-paste artefact?); HTTP headers cannot carry it"
         )
-    base = config.base_url or environ.get(spec.base_url_env) or spec.base_url
+    base = check_base_url(name, config.base_url or environ.get(spec.base_url_env) or spec.base_url)
     return spec, ProviderConfig(api_key=SecretStr(key) if key else None, base_url=base)
 
 

@@ -4,6 +4,7 @@ called. Each function returns the normalised request the engine will route."""
 from __future__ import annotations
 
 import json
+import math
 import mimetypes
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -46,8 +47,8 @@ _SPEECH_FORMATS = frozenset({"mp3", "opus", "aac", "flac", "wav", "pcm"})
 
 def _number(name: str, value: Any) -> float:
     """A float from an int or float (a bool or a string is a mistake, not a number)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidRequestError(f"{name} must be a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidRequestError(f"{name} must be a finite number, got {value!r}")
     return float(value)
 
 
@@ -142,6 +143,11 @@ def _messages(messages: Any) -> list[dict[str, Any]]:
 
 
 def _stops(stop: str | Sequence[str] | None) -> list[str] | None:
+    if stop is not None and not isinstance(stop, str | list | tuple):
+        # A dict or a set would pass list(): its keys would become stop sequences.
+        raise InvalidRequestError(
+            f"stop must be a string or a list of strings, got a {type(stop).__name__}"
+        )
     stops = [stop] if isinstance(stop, str) else list(stop) if stop else None
     if stops and any(not isinstance(s, str) or not s for s in stops):
         raise InvalidRequestError(f"stop must be a string or a list of non-empty strings: {stop!r}")
@@ -233,16 +239,34 @@ def _tool(tool: Any, i: int) -> dict[str, Any]:
     return tool
 
 
+def _is_list(value: Any) -> bool:
+    """A list-like of items: a list, a tuple or another Sequence (not a str, dict or set)."""
+    return isinstance(value, list | tuple) or (
+        isinstance(value, Sequence) and not isinstance(value, str | bytes)
+    )
+
+
+def _optional_text(name: str, value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidRequestError(f"{name} must be a string, got {value!r}")
+    return value
+
+
 def embed_request(
     texts: str | Sequence[str], *, input_type: str | None = None, dimensions: int | None = None
 ) -> EmbedRequest:
     """Check an embeddings call: a non-empty list of non-empty strings."""
+    if not isinstance(texts, str) and not _is_list(texts):
+        # list() of a dict would embed its keys, of a set in no stable order.
+        raise InvalidRequestError(
+            f"embed() takes a string or a list of strings, got a {type(texts).__name__}"
+        )
     items = [texts] if isinstance(texts, str) else list(texts)
     if not items:
         raise InvalidRequestError("embed() needs at least one text")
     for i, text in enumerate(items):
-        if not isinstance(text, str) or not text:
-            raise InvalidRequestError(f"texts[{i}] must be a non-empty string")
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidRequestError(f"texts[{i}] must be a non-empty string (not only spaces)")
     if input_type not in (None, "query", "document"):
         raise InvalidRequestError("input_type must be 'query' or 'document'")
     if dimensions is not None:
@@ -276,11 +300,19 @@ def rerank_request(
     """Check a rerank call."""
     if not isinstance(query, str) or not query.strip():
         raise InvalidRequestError("rerank() needs a non-empty query string")
+    if isinstance(documents, str | bytes) or not _is_list(documents):
+        # rerank("q", "abc") would rank the characters "a", "b", "c".
+        raise InvalidRequestError(
+            f"rerank() takes a list of documents, got a {type(documents).__name__}"
+        )
     if not documents:
         raise InvalidRequestError("rerank() needs at least one document")
     if top_k is not None:
         top_k = _positive_int("top_k", top_k)
     texts = [document_text(d, accessor) for d in documents]
+    for i, text in enumerate(texts):
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidRequestError(f"documents[{i}] has no text")
     return RerankRequest(query=query, documents=texts, top_k=top_k)
 
 
@@ -308,6 +340,8 @@ def transcribe_request(
         raise InvalidRequestError("audio must be a path, bytes or a binary file object")
     if not data:
         raise InvalidRequestError("the audio is empty")
+    language = _optional_text("language", language)
+    prompt = _optional_text("prompt", prompt)
     ext = Path(name).suffix.lower().lstrip(".")
     if ext not in AUDIO_FORMATS:
         raise InvalidRequestError(
@@ -325,10 +359,13 @@ def speak_request(
     """Check a speech call."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidRequestError("speak() needs non-empty text")
-    if format not in _SPEECH_FORMATS:
+    if not isinstance(format, str) or format not in _SPEECH_FORMATS:
         raise InvalidRequestError(
             f"unsupported speech format {format!r}; expected one of {sorted(_SPEECH_FORMATS)}"
         )
-    if speed is not None and not 0.25 <= speed <= 4.0:
-        raise InvalidRequestError("speed must be between 0.25 and 4.0")
+    voice = _optional_text("voice", voice)
+    if speed is not None:
+        speed = _number("speed", speed)
+        if not 0.25 <= speed <= 4.0:
+            raise InvalidRequestError(f"speed must be between 0.25 and 4.0, got {speed}")
     return SpeakRequest(text=text, voice=voice, format=format, speed=speed)
