@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from juggler._exceptions import InvalidRequestError
+from juggler._secrets import mask_url
 from juggler._types import Capability
 from juggler.providers.catalog import CATALOG, ProviderSpec
 
@@ -32,7 +33,8 @@ class ProviderConfig(BaseModel):
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "unset"
-        return f"ProviderConfig(api_key={key}, base_url={self.base_url!r})"
+        url = mask_url(self.base_url) if self.base_url else None
+        return f"ProviderConfig(api_key={key}, base_url={url!r})"
 
 
 class Settings(BaseModel):

@@ -409,10 +409,10 @@ def error_in_body(
     if isinstance(body, dict) and body.get("error") and not body.get("choices"):
         message, _ = _error_message(body, "")
         code = body["error"].get("code") if isinstance(body["error"], dict) else None
-        status = _http_code(code)
-        if status is not None:
+        carried = _http_code(code)
+        if carried is not None:
             return classify(
-                status, {}, json.dumps(body), provider=provider, model=model, secrets=secrets
+                carried, {}, json.dumps(body), provider=provider, model=model, secrets=secrets
             )
         return InvalidResponseError(
             "error inside a 200 answer: " + redact(message, secrets)[:_MAX_MESSAGE],

@@ -13,6 +13,7 @@ A key reaches text in three ways, and each has its guard here:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -23,10 +24,12 @@ __all__ = [
     "CREDENTIAL_HEADERS",
     "CREDENTIAL_PARAMS",
     "FRAGMENT",
+    "LogRedactor",
     "mask_url",
     "redact",
     "scrub_exception",
     "scrub_request",
+    "secrets_in_url",
 ]
 
 REDACTED = "[redacted]"
@@ -102,7 +105,8 @@ def scrub_request(request: httpx.Request) -> None:
     url = request.url
     if url.userinfo or any(k.lower() in CREDENTIAL_PARAMS for k in url.params):
         params = [
-            (k, REDACTED if k.lower() in CREDENTIAL_PARAMS else v) for k, v in url.params.multi_items()
+            (k, REDACTED if k.lower() in CREDENTIAL_PARAMS else v)
+            for k, v in url.params.multi_items()
         ]
         request.url = url.copy_with(username=None, password=None, params=params)
 
@@ -115,7 +119,46 @@ def scrub_exception(exc: BaseException | None) -> None:
         request = getattr(exc, "_request", None)
         if isinstance(request, httpx.Request):
             scrub_request(request)
-        response = getattr(exc, "response", None) if isinstance(exc, httpx.HTTPStatusError) else None
+        response = (
+            getattr(exc, "response", None) if isinstance(exc, httpx.HTTPStatusError) else None
+        )
         if isinstance(response, httpx.Response):
             scrub_request(response.request)
         exc = exc.__cause__ or exc.__context__
+
+
+def secrets_in_url(url: str) -> list[str]:
+    """Credentials written into a URL: the user-info password and key-like query values."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found = [parts.password] if parts.password else []
+    if parts.username and not parts.password:
+        found.append(parts.username)  # https://KEY@host: the key as the user name
+    found += [
+        v
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() in CREDENTIAL_PARAMS and v
+    ]
+    return found
+
+
+class LogRedactor(logging.Filter):
+    """Redacts given secrets from log records (httpx logs every request URL at INFO).
+
+    One is attached to the ``httpx`` logger per provider whose ``base_url`` carries a key,
+    and removed again when that provider is garbage collected.
+    """
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message without the secrets; never drops a record."""
+        message = record.getMessage()
+        clean = redact(message, self.secrets)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True

@@ -45,7 +45,11 @@ OPENAI_STREAM: list[Any] = [
     {**_OA, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]},
     {**_OA, "choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": None}]},
     {**_OA, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
-    {**_OA, "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}},
+    {
+        **_OA,
+        "choices": [],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
+    },
     "[DONE]",
 ]
 OPENAI_EMBED = {
@@ -197,7 +201,9 @@ def response_for(case: Case, body: Any, status: int = 200) -> httpx.Response:
     if case.capability == "stream":
         wire = CATALOG[case.provider].wire
         content = body if isinstance(body, bytes) else sse(body, wire)
-        return httpx.Response(status, content=content, headers={"content-type": "text/event-stream"})
+        return httpx.Response(
+            status, content=content, headers={"content-type": "text/event-stream"}
+        )
     if case.capability == "speak" and isinstance(body, bytes):
         return httpx.Response(status, content=body, headers={"content-type": "audio/mpeg"})
     content = body if isinstance(body, bytes) else json.dumps(body, allow_nan=True).encode()

@@ -15,13 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
+from _wire_bodies import BY_ID, CASES, Case, response_for, run, sse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from juggler import InvalidResponseError, JugglerError, ProviderError
 from juggler._types import ToolCall
-
-from _wire_bodies import BY_ID, CASES, Case, response_for, run, sse
 
 FUZZ = settings(
     max_examples=25,
@@ -39,7 +38,9 @@ JSON_LEAVES = (
 )
 JSON = st.recursive(
     JSON_LEAVES,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 
@@ -89,9 +90,7 @@ def assert_usable(case: Case, result: Any) -> None:
     elif case.capability == "rerank":
         indexes = [i for i, _ in result.ranking]
         assert len(set(indexes)) == len(indexes)
-        assert all(
-            type(i) is int and 0 <= i < len(case.request.documents) for i in indexes
-        )
+        assert all(type(i) is int and 0 <= i < len(case.request.documents) for i in indexes)
         assert all(math.isfinite(s) for _, s in result.ranking)
     elif case.capability == "transcribe":
         assert isinstance(result.text, str)
@@ -253,7 +252,8 @@ def test_a_transcript_that_is_not_a_string_is_invalid(text: Any) -> None:
 def test_a_captive_portal_page_is_not_speech_audio() -> None:
     case = BY_ID["openai-speak"]
     page = httpx.Response(
-        200, content=b"<!DOCTYPE html><html>Sign in to the Wi-Fi</html>",
+        200,
+        content=b"<!DOCTYPE html><html>Sign in to the Wi-Fi</html>",
         headers={"content-type": "text/html"},
     )
     error = outcome(case, page)

@@ -118,8 +118,10 @@ def _check_rerank(result: RerankResult, request: RerankRequest) -> None:
         if index in seen:
             raise _fail(f"rerank index {index} appears twice")
         seen.add(index)
-        if isinstance(score, bool) or not isinstance(score, float | int) or not math.isfinite(
-            score
+        if (
+            isinstance(score, bool)
+            or not isinstance(score, float | int)
+            or not math.isfinite(score)
         ):
             raise _fail(f"rerank score {score!r} is not a finite number")
     _optional_str("model", result.model)

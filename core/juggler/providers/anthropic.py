@@ -247,5 +247,5 @@ class AnthropicProvider(BaseProvider):
             text,
             provider=self.name,
             model=model,
-            secrets=[self._api_key],
+            secrets=self.secret_values,
         )

@@ -13,6 +13,8 @@ import contextlib
 import functools
 import inspect
 import json
+import logging
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -32,7 +34,7 @@ from juggler._exceptions import (
     classify,
     error_in_body,
 )
-from juggler._secrets import mask_url, redact, scrub_exception
+from juggler._secrets import LogRedactor, mask_url, redact, scrub_exception, secrets_in_url
 from juggler._types import Capability
 from juggler.providers._checks import check_answer, check_delta
 from juggler.providers.catalog import ProviderSpec
@@ -108,13 +110,13 @@ def _checked_call(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _checked_stream(fn: Callable[..., AsyncIterator[ChatDelta]]) -> Callable[..., Any]:
+def _checked_stream(fn: Callable[..., AsyncGenerator[ChatDelta, None]]) -> Callable[..., Any]:
     """Wrap a streaming capability the same way, delta by delta."""
 
     @functools.wraps(fn)
     async def stream(
         self: BaseProvider, model: str, request: Any, *args: Any, **kw: Any
-    ) -> AsyncIterator[ChatDelta]:
+    ) -> AsyncGenerator[ChatDelta, None]:
         _STATUS.set(None)
         async with contextlib.aclosing(fn(self, model, request, *args, **kw)) as deltas:
             try:
@@ -162,6 +164,17 @@ class BaseProvider:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._clients = clients
+        in_url = secrets_in_url(self.base_url)
+        # Everything redacted from text this provider produces: its key, and any key written
+        # into its base_url.
+        self.secret_values: list[str | None] = [api_key, *in_url]
+        if in_url:
+            # httpx logs each request's URL at INFO; a key written into base_url stays out
+            # of it for as long as this provider lives.
+            log = logging.getLogger("httpx")
+            redactor = LogRedactor([*in_url, api_key or ""])
+            log.addFilter(redactor)
+            weakref.finalize(self, log.removeFilter, redactor)
 
     def attach(self, clients: HttpClients) -> None:
         """Use ``clients`` for HTTP unless the provider was built with its own. A Juggler
@@ -176,7 +189,7 @@ class BaseProvider:
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "unset"
-        url = mask_url(self.base_url, [self._api_key])
+        url = mask_url(self.base_url, self.secret_values)
         return f"{type(self).__name__}(name={self.name!r}, base_url={url!r}, key={key})"
 
     @property
@@ -231,7 +244,7 @@ class BaseProvider:
         return (base or self.base_url).rstrip("/") + path
 
     def _error(self, cls: type[ProviderError], message: str, model: str, **kw: Any) -> Any:
-        return cls(redact(message, [self._api_key]), provider=self.name, model=model, **kw)
+        return cls(redact(message, self.secret_values), provider=self.name, model=model, **kw)
 
     def _check(self, response: httpx.Response, body_text: str, model: str) -> None:
         if response.status_code >= 300:
@@ -241,7 +254,7 @@ class BaseProvider:
                 body_text,
                 provider=self.name,
                 model=model,
-                secrets=[self._api_key],
+                secrets=self.secret_values,
             )
 
     def _decode(self, text: str, model: str, status: int = 200) -> Any:
@@ -256,7 +269,7 @@ class BaseProvider:
                 status_code=status,
             ) from exc
         err = error_in_body(
-            body, provider=self.name, model=model, secrets=[self._api_key], status=status
+            body, provider=self.name, model=model, secrets=self.secret_values, status=status
         )
         if err is not None:
             raise err

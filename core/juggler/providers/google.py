@@ -107,7 +107,7 @@ class GoogleProvider(BaseProvider):
             body_text,
             provider=self.name,
             model=model,
-            secrets=[self._api_key],
+            secrets=self.secret_values,
         )
         error.status_code = status
         if error.retry_after is None:
