@@ -22,7 +22,7 @@ target).
     │   │   └── OverloadedError       529 / overloaded fallback, transient
     │   ├── ProviderTimeoutError      connect / read / first-token / idle timeout
     │   ├── ProviderConnectionError   refused, reset, dropped
-    │   └── InvalidResponseError      HTML page, truncated JSON, error object inside a 200
+    │   └── InvalidResponseError      HTML page, truncated body or stream, wrong shape
     ├── AllProvidersFailedError                 the call's end when nothing answered; .models_used
     │   └── RequestRejectedError                a provider refused the request itself (400)
     ├── StreamInterruptedError                  a stream broke after tokens were delivered;

@@ -19,7 +19,13 @@ from _wire_bodies import BY_ID, CASES, Case, response_for, run, sse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from juggler import InvalidResponseError, JugglerError, ProviderError
+from juggler import (
+    InvalidResponseError,
+    JugglerError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+)
 from juggler._types import ToolCall
 
 FUZZ = settings(
@@ -262,3 +268,30 @@ def test_a_captive_portal_page_is_not_speech_audio() -> None:
 
 def test_a_json_speech_answer_is_invalid_with_its_status() -> None:
     _invalid(BY_ID["openai-speak"], {"audio": "nope"})
+
+
+# ----- one rule for an error object inside a 200, on every wire -----
+
+JSON_CASES = [c for c in CASES if c.capability != "stream"]
+
+
+@pytest.mark.parametrize("case", JSON_CASES, ids=lambda c: c.id)
+def test_an_error_inside_a_200_carrying_a_code_is_classified_by_it(case: Case) -> None:
+    error = outcome(case, response_for(case, {"error": {"code": 429, "message": "slow down"}}))
+    assert isinstance(error, RateLimitError) and error.status_code == 429
+
+
+@pytest.mark.parametrize("case", JSON_CASES, ids=lambda c: c.id)
+def test_an_error_inside_a_200_without_a_code_is_an_invalid_response(case: Case) -> None:
+    error = _invalid(case, {"error": {"message": "something broke", "code": "oops"}})
+    assert "something broke" in str(error)
+
+
+@pytest.mark.parametrize("case", STREAMS, ids=lambda c: c.id)
+def test_an_error_event_in_a_stream_is_classified_by_its_code(case: Case) -> None:
+    if case.provider == "anthropic":
+        frame: Any = {"type": "error", "error": {"type": "overloaded_error", "message": "busy"}}
+    else:
+        frame = {"error": {"code": 503, "message": "busy", "status": "UNAVAILABLE"}}
+    error = outcome(case, response_for(case, [case.body[0], frame]))
+    assert isinstance(error, ServerError) and error.status_code in (503, 529)
