@@ -235,7 +235,9 @@ def test_a_null_event_in_an_openai_stream_is_invalid() -> None:
 @pytest.mark.parametrize("tokens", [[1, 2], math.inf, -5, "7x", {"a": 1}])
 def test_usage_prompt_tokens_of_a_wrong_type_is_invalid(tokens: Any) -> None:
     case = BY_ID["openai-chat"]
-    _invalid(case, replaced(case.body, ("usage", "prompt_tokens"), tokens))
+    error = _invalid(case, replaced(case.body, ("usage", "prompt_tokens"), tokens))
+    assert "usage.prompt_tokens" in str(error)  # the shape model says where, in one line
+    assert "\n" not in str(error)
 
 
 def test_a_choice_that_is_a_list_is_invalid() -> None:

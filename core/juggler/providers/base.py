@@ -75,7 +75,16 @@ _CAPABILITY_METHODS = ("chat", "embed", "rerank", "transcribe", "speak")
 
 def _answer_error(provider: BaseProvider, model: str, exc: BaseException) -> ProviderError:
     """A parser's surprise as the InvalidResponseError the engine can fall over on."""
-    what = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+    errors = getattr(exc, "errors", None)
+    if isinstance(exc, ValueError) and callable(errors):
+        # pydantic's ValidationError: the first problem, where it is and what was there.
+        first = errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        what = f"{where}: {first['msg']} (got {str(first.get('input'))[:40]!r})"
+    elif isinstance(exc, ValueError):
+        what = str(exc)
+    else:
+        what = f"{type(exc).__name__}: {exc}"
     return provider._error(
         InvalidResponseError,
         f"unusable answer: {what}"[:300],

@@ -18,6 +18,7 @@ from typing import Any
 from juggler._exceptions import InvalidResponseError
 from juggler._types import ToolCall, Usage
 from juggler.providers._rerank import CompatRerankMixin
+from juggler.providers._shapes import OpenAIChatAnswer, OpenAIChunk, OpenAIEmbeddings
 from juggler.providers.base import BaseProvider
 from juggler.providers.types import (
     ChatDelta,
@@ -89,6 +90,7 @@ def ordered_vectors(rows: Any, count: int, *, by_index: bool = True) -> list[lis
 def embeddings_result(provider: BaseProvider, body: Any, count: int, model: str) -> EmbedResult:
     """An OpenAI-shaped embeddings answer (``data[{index, embedding}]``, ``usage``), as spoken
     by OpenAI, Voyage and Jina, as an EmbedResult; a bad shape is an InvalidResponseError."""
+    OpenAIEmbeddings.model_validate(body)
     try:
         vectors = ordered_vectors(body["data"], count)
     except (KeyError, TypeError, ValueError) as exc:
@@ -212,6 +214,7 @@ class OpenAICompatProvider(CompatRerankMixin):
         body = await self.post_json(
             "/chat/completions", self.chat_payload(model, request, False), model=model
         )
+        OpenAIChatAnswer.model_validate(body)
         try:
             choice = body["choices"][0]
             message = choice.get("message") or {}
@@ -248,6 +251,7 @@ class OpenAICompatProvider(CompatRerankMixin):
                 if not event.data.strip():
                     continue
                 chunk = self.sse_json(event, model)
+                OpenAIChunk.model_validate(chunk)
                 usage = usage_from_openai(chunk.get("usage")) or usage_from_openai(
                     (chunk.get("x_groq") or {}).get("usage")
                 )
