@@ -113,3 +113,52 @@ def test_a_non_stream_body_cut_short_falls_over() -> None:
     assert r.provider == "groq"
     assert r.models_used[0].error_type == "InvalidResponseError"
     assert r.models_used[0].status_code == 200
+
+
+# ----- the same through the simulator, whose cut closes the socket mid-stream -----
+
+SIM_WIRES = {
+    "cerebras": "qwen-3-32b",
+    "anthropic": "claude-3-5-haiku-latest",
+    "google": "gemini-2.0-flash",
+    "cohere": "command-r",
+}
+
+
+@pytest.mark.parametrize("name", SIM_WIRES)
+def test_a_simulated_stream_cut_before_any_event_falls_over(name: str) -> None:
+    from juggler.testing import ProviderSimulator, Scenario
+
+    with ProviderSimulator({name: Scenario(cut_stream_after=0), "groq": Scenario()}) as sim:
+        j = Juggler(
+            chat=[f"{name}/{SIM_WIRES[name]}", "groq/llama-3.1-8b-instant"],
+            providers=sim.providers_config(),
+            env={},
+            sleep=_no_sleep,
+            retries=0,
+        )
+        stream = j.stream_chat("hello there")
+        text = "".join(stream)
+        j.close()
+    assert text and stream.models_used[-1].provider == "groq"
+    assert not stream.models_used[0].success
+
+
+@pytest.mark.parametrize("name", SIM_WIRES)
+def test_a_simulated_stream_cut_after_content_is_interrupted(name: str) -> None:
+    from juggler.testing import ProviderSimulator, Scenario
+
+    with ProviderSimulator({name: Scenario(cut_stream_after=5), "groq": Scenario()}) as sim:
+        j = Juggler(
+            chat=[f"{name}/{SIM_WIRES[name]}", "groq/llama-3.1-8b-instant"],
+            providers=sim.providers_config(),
+            env={},
+            sleep=_no_sleep,
+            retries=0,
+        )
+        stream = j.stream_chat("hello there")
+        with pytest.raises(StreamInterruptedError) as info:
+            for _ in stream:
+                pass
+        j.close()
+    assert info.value.partial_text
