@@ -30,6 +30,7 @@ from juggler.providers._anthropic_convert import (
     to_anthropic_tools,
     usage_from_anthropic,
 )
+from juggler.providers._shapes import AnthropicEvent, AnthropicMessage
 from juggler.providers.base import BaseProvider
 from juggler.providers.types import ChatDelta, ChatRequest, ChatResult, ToolCallDelta
 
@@ -113,6 +114,7 @@ class AnthropicProvider(BaseProvider):
         body = await self.post_json(
             "/v1/messages", self.chat_payload(model, request, False), model=model
         )
+        AnthropicMessage.model_validate(body)
         json_name = self._json_tool_name(request)
         texts: list[str] = []
         calls: list[ToolCall] = []
@@ -165,6 +167,7 @@ class AnthropicProvider(BaseProvider):
                 if not event.data.strip():
                     continue
                 data = self._event_json(event.data, model)
+                AnthropicEvent.model_validate(data)
                 kind = data.get("type") or event.event
                 if kind == "error" or event.event == "error":
                     raise self._stream_error(data, event.data, model)

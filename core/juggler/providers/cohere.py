@@ -21,6 +21,7 @@ from typing import Any
 
 from juggler._exceptions import InvalidResponseError
 from juggler._types import Usage
+from juggler.providers._shapes import CohereChatAnswer, CohereEmbeddings, RerankAnswer
 from juggler.providers.base import BaseProvider
 from juggler.providers.openai import ordered_vectors, tool_calls_of
 from juggler.providers.types import (
@@ -176,6 +177,7 @@ class CohereProvider(BaseProvider):
         body = await self.post_json(
             "/v2/chat", self.chat_payload(model, request, False), model=model
         )
+        CohereChatAnswer.model_validate(body)
         try:
             message = body["message"]
             text = "".join(
@@ -256,6 +258,7 @@ class CohereProvider(BaseProvider):
     async def embed(self, model: str, request: EmbedRequest) -> EmbedResult:
         """Embed one batch (at most 96 texts); vectors come back in input order."""
         body = await self.post_json("/v2/embed", self.embed_payload(model, request), model=model)
+        CohereEmbeddings.model_validate(body)
         try:
             vectors = ordered_vectors(
                 body["embeddings"]["float"], len(request.texts), by_index=False
@@ -281,6 +284,7 @@ class CohereProvider(BaseProvider):
     async def rerank(self, model: str, request: RerankRequest) -> RerankResult:
         """Order the documents by relevance to the query."""
         body = await self.post_json("/v2/rerank", self.rerank_payload(model, request), model=model)
+        RerankAnswer.model_validate(body)
         ranking = self.parse_ranking(
             body.get("results"), "relevance_score", len(request.documents), model
         )

@@ -40,6 +40,7 @@ from juggler.providers._google_convert import (
     to_gemini_tools,
     usage_from_gemini,
 )
+from juggler.providers._shapes import GeminiResponse
 from juggler.providers.base import BaseProvider
 from juggler.providers.types import (
     ChatDelta,
@@ -189,6 +190,7 @@ class GoogleProvider(BaseProvider):
         body = await self.post_json(
             self.model_path(model, "generateContent"), self.chat_payload(request), model=model
         )
+        GeminiResponse.model_validate(body)
         try:
             candidate = self._candidate(body, model)
             if candidate is None:
@@ -228,6 +230,7 @@ class GoogleProvider(BaseProvider):
                 if not event.data.strip():
                     continue
                 chunk = self.sse_json(event, model)  # an {"error": {...}} frame raises here
+                GeminiResponse.model_validate(chunk)
                 candidate = self._candidate(chunk, model)
                 text = ""
                 calls: list[ToolCall] = []
