@@ -119,23 +119,47 @@ def _checked_call(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+class _CheckedStream:
+    """A provider's delta stream, checked delta by delta like ``_checked_call``.
+
+    A plain async iterator rather than another async generator: an extra generator layer
+    would add its own finalizer to a stream the caller abandons (and its own noise).
+    """
+
+    def __init__(self, provider: BaseProvider, model: str, inner: Any) -> None:
+        self._provider = provider
+        self._model = model
+        self._inner = inner
+
+    def __aiter__(self) -> _CheckedStream:
+        return self
+
+    async def __anext__(self) -> ChatDelta:
+        try:
+            delta = await self._inner.__anext__()
+            check_delta(delta)
+        except StopAsyncIteration:
+            raise
+        except JugglerError as exc:
+            raise _with_status(exc) from exc.__cause__
+        except _PARSE_ERRORS as exc:
+            raise _answer_error(self._provider, self._model, exc) from exc
+        return delta  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        """Close the underlying stream (and its connection)."""
+        await self._inner.aclose()
+
+
 def _checked_stream(fn: Callable[..., AsyncGenerator[ChatDelta, None]]) -> Callable[..., Any]:
     """Wrap a streaming capability the same way, delta by delta."""
 
     @functools.wraps(fn)
-    async def stream(
+    def stream(
         self: BaseProvider, model: str, request: Any, *args: Any, **kw: Any
-    ) -> AsyncGenerator[ChatDelta, None]:
+    ) -> _CheckedStream:
         _STATUS.set(None)
-        async with contextlib.aclosing(fn(self, model, request, *args, **kw)) as deltas:
-            try:
-                async for delta in deltas:
-                    check_delta(delta)
-                    yield delta
-            except JugglerError as exc:
-                raise _with_status(exc) from exc.__cause__
-            except _PARSE_ERRORS as exc:
-                raise _answer_error(self, model, exc) from exc
+        return _CheckedStream(self, model, fn(self, model, request, *args, **kw))
 
     stream.__juggler_checked__ = True  # type: ignore[attr-defined]
     return stream
