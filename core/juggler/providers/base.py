@@ -9,7 +9,6 @@ once.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import json
