@@ -136,12 +136,18 @@ class _CheckedStream:
     async def __anext__(self) -> ChatDelta:
         try:
             delta = await self._inner.__anext__()
-            check_delta(delta)
         except StopAsyncIteration:
             raise
         except JugglerError as exc:
             raise _with_status(exc) from exc.__cause__
         except _PARSE_ERRORS as exc:
+            raise _answer_error(self._provider, self._model, exc) from exc
+        try:
+            check_delta(delta)
+        except _PARSE_ERRORS as exc:
+            # The wire's generator is still open at its yield: close it (and its
+            # connection) now rather than leave it to the event loop's shutdown.
+            await self._inner.aclose()
             raise _answer_error(self._provider, self._model, exc) from exc
         return delta  # type: ignore[no-any-return]
 
