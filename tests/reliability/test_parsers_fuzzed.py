@@ -8,6 +8,7 @@ so the whole module runs in a few seconds.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import math
@@ -15,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from _wire_bodies import BY_ID, CASES, Case, response_for, run, sse
+from _wire_bodies import BY_ID, CASES, Case, provider_for, response_for, run, sse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -297,3 +298,40 @@ def test_an_error_event_in_a_stream_is_classified_by_its_code(case: Case) -> Non
         frame = {"error": {"code": 503, "message": "busy", "status": "UNAVAILABLE"}}
     error = outcome(case, response_for(case, [case.body[0], frame]))
     assert isinstance(error, ServerError) and error.status_code in (503, 529)
+
+
+class _TrackedBody(httpx.AsyncByteStream):
+    """A response body that records whether the client closed it."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+        self.closed = False
+
+    async def __aiter__(self) -> Any:
+        yield self.content
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def test_a_refused_delta_closes_the_stream_at_once() -> None:
+    case = BY_ID["cohere-stream"]
+    events = copy.deepcopy(case.body)
+    events[2]["delta"]["message"]["content"]["text"] = 123  # parses, but is not text
+    body = _TrackedBody(sse(events, "cohere"))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=body, headers={"content-type": "text/event-stream"})
+
+    async def scenario() -> tuple[BaseException | None, bool]:
+        provider = provider_for(case, handler)
+        try:
+            async for _ in provider.stream_chat(case.model, case.request):
+                pass
+        except InvalidResponseError as exc:
+            return exc, body.closed  # checked before the loop's shutdown could close it
+        return None, body.closed
+
+    error, closed = asyncio.run(scenario())
+    assert isinstance(error, InvalidResponseError) and error.status_code == 200
+    assert closed
