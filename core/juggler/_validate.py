@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import math
 import mimetypes
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import IO, Any
 
@@ -240,10 +241,11 @@ def _tool(tool: Any, i: int) -> dict[str, Any]:
 
 
 def _is_list(value: Any) -> bool:
-    """A list-like of items: a list, a tuple or another Sequence (not a str, dict or set)."""
-    return isinstance(value, list | tuple) or (
-        isinstance(value, Sequence) and not isinstance(value, str | bytes)
-    )
+    """An ordered collection of items: a list, tuple, other Sequence or an iterator. Not a
+    str or bytes (its characters), a mapping (its keys) or a set (no stable order)."""
+    if isinstance(value, str | bytes | bytearray | Mapping | AbstractSet):
+        return False
+    return isinstance(value, Iterable)
 
 
 def _optional_text(name: str, value: Any) -> str | None:
@@ -300,8 +302,9 @@ def rerank_request(
     """Check a rerank call."""
     if not isinstance(query, str) or not query.strip():
         raise InvalidRequestError("rerank() needs a non-empty query string")
-    if isinstance(documents, str | bytes) or not _is_list(documents):
-        # rerank("q", "abc") would rank the characters "a", "b", "c".
+    if not _is_list(documents) or not isinstance(documents, Sequence):
+        # rerank("q", "abc") would rank the characters "a", "b", "c"; the answer indexes into
+        # the documents, so a one-shot iterator cannot be used either.
         raise InvalidRequestError(
             f"rerank() takes a list of documents, got a {type(documents).__name__}"
         )

@@ -122,3 +122,16 @@ def test_a_base_url_that_is_not_http_is_refused_at_construction(url: str) -> Non
 def test_a_catalogued_provider_with_a_bad_base_url_is_refused() -> None:
     with pytest.raises(InvalidRequestError, match="base_url of 'groq'"):
         Juggler(chat=["groq/m"], providers={"groq": {"base_url": "ftp://x/v1", "api_key": "k"}})
+
+
+def test_texts_may_still_come_from_a_generator(j: Juggler) -> None:
+    assert len(j.embed(t for t in ["a", "b"])) == 2
+
+
+def test_rerank_documents_from_a_one_shot_generator_are_refused(
+    sim: ProviderSimulator, j: Juggler
+) -> None:
+    before = _requests(sim)
+    with pytest.raises(InvalidRequestError, match="list of documents"):
+        j.rerank("q", (d for d in ["x", "y"]))
+    assert _requests(sim) == before
