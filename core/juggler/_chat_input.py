@@ -5,6 +5,7 @@ normalised request the engine routes."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,8 +24,8 @@ _EFFORTS = frozenset({"minimal", "low", "medium", "high"})
 
 def number(name: str, value: Any) -> float:
     """A float from an int or float (a bool or a string is a mistake, not a number)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidRequestError(f"{name} must be a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidRequestError(f"{name} must be a finite number, got {value!r}")
     return float(value)
 
 
@@ -119,6 +120,11 @@ def _messages(messages: Any) -> list[dict[str, Any]]:
 
 
 def _stops(stop: str | Sequence[str] | None) -> list[str] | None:
+    if stop is not None and not isinstance(stop, str | list | tuple):
+        # A dict or a set would pass list(): its keys would become stop sequences.
+        raise InvalidRequestError(
+            f"stop must be a string or a list of strings, got a {type(stop).__name__}"
+        )
     stops = [stop] if isinstance(stop, str) else list(stop) if stop else None
     if stops and any(not isinstance(s, str) or not s for s in stops):
         raise InvalidRequestError(f"stop must be a string or a list of non-empty strings: {stop!r}")

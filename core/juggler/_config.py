@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypedDict
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from juggler._exceptions import InvalidRequestError
 from juggler._params import unknown_keyword_error
 from juggler._policy.cost import ModelPrice
+from juggler._secrets import mask_url
 from juggler._types import Capability
 from juggler.providers.catalog import CATALOG, ProviderSpec
 
@@ -59,7 +61,8 @@ class ProviderConfig(BaseModel):
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "unset"
-        return f"ProviderConfig(api_key={key}, base_url={self.base_url!r})"
+        url = mask_url(self.base_url) if self.base_url else None
+        return f"ProviderConfig(api_key={key}, base_url={url!r})"
 
 
 class Settings(BaseModel):
@@ -98,7 +101,25 @@ class Settings(BaseModel):
             (None: no background probing).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # NaN passes neither gt=0 nor le=...: refused here with the rest.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise InvalidRequestError(_explain(exc)) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bools_for_numbers(cls, data: Any) -> Any:
+        # pydantic reads True as 1 for int and float fields; deadline=True is a mistake.
+        if isinstance(data, dict):
+            for name, value in data.items():
+                field = cls.model_fields.get(name)
+                if isinstance(value, bool) and field is not None and field.annotation is not bool:
+                    raise ValueError(f"{name} must be a number, got {value!r}")
+        return data
 
     timeout: float = Field(default=60.0, gt=0)
     connect_timeout: float = Field(default=5.0, gt=0)
@@ -187,14 +208,39 @@ def check_keywords(given: Mapping[str, Any], valid: Iterable[str], where: str) -
 def settings_from(given: Mapping[str, Any]) -> Settings:
     """``Settings`` from keyword arguments, with a clear error for a bad name or value."""
     check_keywords(given, Settings.model_fields, "Juggler()")
+    return Settings(**given)  # a bad value is an InvalidRequestError (see Settings.__init__)
+
+
+def _explain(exc: ValidationError) -> str:
+    """pydantic's report as one plain sentence per bad setting."""
+    lines = []
+    for error in exc.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["loc"]:
+            where = ".".join(str(p) for p in error["loc"])
+            lines.append(f"{where}: {message} (got {error.get('input')!r})")
+        else:
+            lines.append(message)
+    return "invalid settings: " + "; ".join(lines)
+
+
+def check_base_url(name: str, url: str) -> str:
+    """``url`` if it is an http(s) URL with a host and a valid port; InvalidRequestError if
+    not, so a typo fails at construction instead of being retried as a connection error."""
     try:
-        return Settings(**given)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(part) for part in first["loc"])
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError when out of range
+    except ValueError:
+        parts, port = None, -1
+    if parts is None or port == -1 or parts.scheme not in ("http", "https") or not parts.hostname:
+        # The URL is not echoed: it may carry a key.
         raise InvalidRequestError(
-            f"Juggler({name}={first.get('input')!r}): {first['msg']}"
-        ) from exc
+            f"base_url of {name!r} must be an http:// or https:// URL with a host "
+            "(and a port from 1 to 65535)"
+        )
+    if port == 0:
+        raise InvalidRequestError(f"base_url of {name!r} has port 0")
+    return url
 
 
 def resolve_provider(
@@ -262,6 +308,8 @@ def resolve_provider(
             f"{name!r} has a key but no endpoint: set {spec.base_url_env} or "
             f"providers={{{name!r}: {{'base_url': ...}}}} (e.g. https://<resource>.openai.azure.com)"
         )
+    if base:
+        base = check_base_url(name, base)
     return spec, ProviderConfig(
         api_key=SecretStr(key) if key else None, base_url=base, prices=config.prices
     )

@@ -293,9 +293,9 @@ class _Reader:
         self.known(given, list(Settings.model_fields), ("settings",))
         try:
             Settings(**given)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise self.fail(("settings", *first["loc"]), first["msg"]) from None
+        except InvalidRequestError as exc:  # "invalid settings: timeout: Input should be ..."
+            name, _, detail = str(exc).removeprefix("invalid settings: ").partition(": ")
+            raise self.fail(("settings", name), detail) from None
         return given
 
 

@@ -27,7 +27,7 @@ target).
     │   │   └── OverloadedError       529 / overloaded fallback, transient
     │   ├── ProviderTimeoutError      connect / read / first-token / idle timeout
     │   ├── ProviderConnectionError   refused, reset, dropped
-    │   └── InvalidResponseError      HTML page, truncated JSON, error object inside a 200
+    │   └── InvalidResponseError      HTML page, truncated body or stream, wrong shape
     ├── AllProvidersFailedError                 the call's end when nothing answered; .models_used
     │   └── RequestRejectedError                a provider refused the request itself (400)
     ├── StreamInterruptedError                  a stream broke after tokens were delivered;
@@ -36,7 +36,13 @@ target).
                                                 embedding space than its earlier ones
 
 A ``ProviderError`` never carries the API key: messages are taken from the provider's body
-and passed through :func:`redact` with the key before they are stored.
+and passed through :func:`juggler._secrets.redact` with the key before they are stored
+(``redact`` is re-exported here for older imports).
+
+An ``error`` object inside a 2xx answer follows one rule on every wire: when it carries an
+HTTP status code (``"code": 429``) it is classified exactly like that HTTP answer, and
+``status_code`` is that code; without one it is an ``InvalidResponseError`` with the real
+status (200).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ is checked here, before any request, so a bad value is a clear error, never a si
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
@@ -89,6 +90,16 @@ class CallOptions:
         return self.parallel > 1 or self.hedge_after is not None or self.hedge_p95
 
 
+def _positive_number(value: Any) -> bool:
+    """A real, finite, positive number: not a bool (True == 1), not NaN (NaN <= 0 is False)."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
 def split_options(params: dict[str, Any]) -> dict[str, Any]:
     """Remove the routing options from ``params`` (in place) and return them."""
     return {k: params.pop(k) for k in list(params) if k in ROUTING_OPTIONS}
@@ -106,7 +117,7 @@ def call_options(settings: Settings, given: Mapping[str, Any] | None = None) -> 
         return getattr(settings, name) if value is None else value
 
     deadline = pick("deadline")
-    if deadline is not None and (not isinstance(deadline, int | float) or deadline <= 0):
+    if deadline is not None and not _positive_number(deadline):
         raise InvalidRequestError(
             f"deadline must be a positive number of seconds, got {deadline!r}"
         )
@@ -117,7 +128,7 @@ def call_options(settings: Settings, given: Mapping[str, Any] | None = None) -> 
     if hedge not in (None, "p95"):
         raise InvalidRequestError(f"hedge must be 'p95' (or use hedge_after_ms=), got {hedge!r}")
     after_ms = pick("hedge_after_ms")
-    if after_ms is not None and (not isinstance(after_ms, int | float) or after_ms <= 0):
+    if after_ms is not None and not _positive_number(after_ms):
         raise InvalidRequestError(f"hedge_after_ms must be a positive number, got {after_ms!r}")
     if parallel > 1 and (hedge or after_ms is not None):
         raise InvalidRequestError("choose parallel_attempts or hedging, not both")
@@ -127,12 +138,10 @@ def call_options(settings: Settings, given: Mapping[str, Any] | None = None) -> 
     if not isinstance(cache, bool):
         raise InvalidRequestError(f"cache_enabled must be True or False, got {cache!r}")
     ttl = pick("cache_ttl_seconds")
-    if not isinstance(ttl, int | float) or ttl <= 0:
-        raise InvalidRequestError(f"cache_ttl_seconds must be positive, got {ttl!r}")
+    if not _positive_number(ttl):
+        raise InvalidRequestError(f"cache_ttl_seconds must be a positive number, got {ttl!r}")
     timeout = given.get("timeout")
-    if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
-    ):
+    if timeout is not None and not _positive_number(timeout):
         raise InvalidRequestError(f"timeout must be a positive number of seconds, got {timeout!r}")
     retries = given.get("retries")
     if retries is not None and (

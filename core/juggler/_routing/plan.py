@@ -104,7 +104,8 @@ def plan_chain(
     """Apply the per-call choices to a configured chain."""
     targets = list(chain)
     if tier is not None:
-        if tier not in (1, 2, 3):
+        # True == 1 and 1.0 == 1 in Python: only a real int names a tier.
+        if isinstance(tier, bool) or not isinstance(tier, int) or tier not in (1, 2, 3):
             raise InvalidRequestError(f"tier must be 1, 2 or 3, got {tier!r}")
         exact = [t for t in targets if t.tier == tier]
         if tier_neighbours:
@@ -182,6 +183,12 @@ def plan_call(
     """One call's plan: per-call ``targets`` (or the configured chain), a framework's
     per-call ``model=`` (a target string, moved to the front), then :func:`plan_chain`."""
     c = choices or Choices()
+    if c.targets is not None and (
+        isinstance(c.targets, str | bytes) or not isinstance(c.targets, Sequence) or not c.targets
+    ):
+        raise InvalidRequestError(
+            f"targets must be a non-empty list of 'provider/model' strings, got {c.targets!r}"
+        )
     chain = (
         [known_target(providers, Target.parse(t), capability) for t in c.targets]
         if c.targets is not None

@@ -169,22 +169,37 @@ def classify(
     return cls(message, provider=provider, model=model, status_code=status, retry_after=retry_after)
 
 
+def _http_code(code: Any) -> int | None:
+    """The HTTP status an error object carries (``429`` or ``"429"``), if it is one."""
+    if isinstance(code, str) and code.isdigit() and len(code) == 3:
+        code = int(code)
+    if isinstance(code, int) and not isinstance(code, bool) and 400 <= code < 600:
+        return code
+    return None
+
+
 def error_in_body(
-    body: Any, *, provider: str, model: str, secrets: Iterable[str | None] = ()
+    body: Any,
+    *,
+    provider: str,
+    model: str,
+    secrets: Iterable[str | None] = (),
+    status: int = 200,
 ) -> ProviderError | None:
-    """An ``error`` object inside a 2xx answer (some gateways do this) becomes an error."""
+    """An ``error`` object inside a 2xx answer (some gateways do this) becomes an error: the
+    class of the HTTP code it carries, else InvalidResponseError with the answer's status."""
     if isinstance(body, dict) and body.get("error") and not body.get("choices"):
         message, _ = _error_message(body, "")
         code = body["error"].get("code") if isinstance(body["error"], dict) else None
-        status = code if isinstance(code, int) and 400 <= code < 600 else None
-        if status is not None:
+        carried = _http_code(code)
+        if carried is not None:
             return classify(
-                status, {}, json.dumps(body), provider=provider, model=model, secrets=secrets
+                carried, {}, json.dumps(body), provider=provider, model=model, secrets=secrets
             )
         return InvalidResponseError(
             "error inside a 200 answer: " + redact(message, secrets)[:MAX_MESSAGE],
             provider=provider,
             model=model,
-            status_code=200,
+            status_code=status,
         )
     return None

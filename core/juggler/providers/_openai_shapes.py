@@ -12,6 +12,7 @@ from typing import Any
 
 from juggler._exceptions import InvalidResponseError
 from juggler._types import ToolCall, Usage
+from juggler.providers._shapes import OpenAIEmbeddings
 from juggler.providers.base import BaseProvider
 from juggler.providers.types import EmbedResult
 
@@ -69,6 +70,7 @@ def ordered_vectors(rows: Any, count: int, *, by_index: bool = True) -> list[lis
 def embeddings_result(provider: BaseProvider, body: Any, count: int, model: str) -> EmbedResult:
     """An OpenAI-shaped embeddings answer (``data[{index, embedding}]``, ``usage``), as spoken
     by OpenAI, Voyage and Jina, as an EmbedResult; a bad shape is an InvalidResponseError."""
+    OpenAIEmbeddings.model_validate(body)
     try:
         vectors = ordered_vectors(body["data"], count)
     except (KeyError, TypeError, ValueError) as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from juggler._types import Capability, Usage
+from juggler.providers._shapes import RerankAnswer
 from juggler.providers.base import BaseProvider
 from juggler.providers.types import RerankRequest, RerankResult
 
@@ -56,6 +57,7 @@ class CompatRerankMixin(BaseProvider):
         body = await self.post_json(
             self.rerank_url(model), self.rerank_payload(model, request), model=model
         )
+        RerankAnswer.model_validate(body)
         rows, score = (
             ("rankings", "logit")
             if "nvidia_rerank" in self.spec.wire_options

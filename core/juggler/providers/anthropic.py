@@ -32,6 +32,7 @@ from juggler.providers._anthropic_convert import (
     usage_from_anthropic,
 )
 from juggler.providers._classify import classify
+from juggler.providers._shapes import AnthropicEvent, AnthropicMessage
 from juggler.providers.base import BaseProvider
 from juggler.providers.types import ChatDelta, ChatRequest, ChatResult, ToolCallDelta
 
@@ -121,6 +122,7 @@ class AnthropicProvider(BaseProvider):
             model=model,
             headers=request.headers or None,
         )
+        AnthropicMessage.model_validate(body)
         json_name = self._json_tool_name(request)
         texts: list[str] = []
         calls: list[ToolCall] = []
@@ -175,6 +177,7 @@ class AnthropicProvider(BaseProvider):
                 if not event.data.strip():
                     continue
                 data = self._event_json(event.data, model)
+                AnthropicEvent.model_validate(data)
                 kind = data.get("type") or event.event
                 if kind == "error" or event.event == "error":
                     raise self._stream_error(data, event.data, model)
@@ -219,6 +222,7 @@ class AnthropicProvider(BaseProvider):
                     # Every delta names the served model, so the stream reports it, not the alias.
                     delta.model = served
                     yield delta
+        raise self.truncated(model, "message_stop")
 
     def _refused(self, model: str) -> ContentPolicyError:
         """Claude's safety classifiers stopped the answer (``stop_reason: "refusal"``)."""
@@ -271,5 +275,5 @@ class AnthropicProvider(BaseProvider):
             text,
             provider=self.name,
             model=model,
-            secrets=[self._api_key],
+            secrets=self.secret_values,
         )

@@ -9,10 +9,12 @@ once.
 
 from __future__ import annotations
 
+import inspect
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
+import logging
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
 import anyio
@@ -25,10 +27,23 @@ from juggler._exceptions import (
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
-    redact,
 )
+from juggler._secrets import LogRedactor, mask_url, redact, scrub_exception, secrets_in_url
 from juggler._types import Capability
+from juggler.providers._answers import (
+    ANSWER_STATUS,
+    CAPABILITY_METHODS,
+    checked_call,
+    checked_stream,
+)
+from juggler.providers._checks import ranking_pairs
 from juggler.providers._classify import classify, error_in_body
+from juggler.providers._headers import (
+    capture_rate_headers,
+    note_headers,
+    rate_limit_headers,
+    without_query,
+)
 from juggler.providers.catalog import ProviderSpec
 from juggler.providers.transport import HttpClients
 from juggler.providers.types import (
@@ -45,57 +60,29 @@ from juggler.providers.types import (
     TranscriptionResult,
 )
 
-__all__ = ["BaseProvider", "capture_rate_headers", "rate_limit_headers"]
+__all__ = ["BaseProvider", "capture_rate_headers", "rate_limit_headers"]  # the last two re-exported
 
 _DRAIN_SECONDS = 0.5
-_RATE_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-", "retry-after")
-# Where the current attempt's rate-limit headers go: set by ``capture_rate_headers`` in the
-# task that calls the provider, so concurrent attempts (races, hedges) never mix them up.
-_HEADER_SINK: ContextVar[dict[str, str] | None] = ContextVar("juggler_rate_headers", default=None)
-
-
-def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The rate-limit headers of an answer (names lower-cased), for the rate-limit book."""
-    return {k.lower(): v for k, v in headers.items() if k.lower().startswith(_RATE_PREFIXES)}
-
-
-@contextmanager
-def capture_rate_headers() -> Iterator[dict[str, str]]:
-    """Collect the rate-limit headers of the answers received inside the block::
-
-        with capture_rate_headers() as headers:
-            result = await provider.chat(model, request)
-        book.observe(target.key, headers, now)
-
-    Works for every wire and for streams (headers arrive before the first event). Failed
-    attempts carry the same headers on ``ProviderError.headers``.
-    """
-    sink: dict[str, str] = {}
-    token = _HEADER_SINK.set(sink)
-    try:
-        yield sink
-    finally:
-        _HEADER_SINK.reset(token)
-
-
-def _note_headers(response: httpx.Response) -> None:
-    sink = _HEADER_SINK.get()
-    if sink is not None:
-        sink.update(rate_limit_headers(response.headers))
-
-
-def _without_query(url: str) -> str:
-    """``url`` without its query string and fragment (a query can carry a key)."""
-    try:
-        return str(httpx.URL(url).copy_with(query=None, fragment=None))
-    except (httpx.InvalidURL, TypeError, ValueError):
-        return url.split("?", 1)[0].split("#", 1)[0]
 
 
 class BaseProvider:
     """One configured provider: its catalogue row, key, base URL and HTTP clients."""
 
     wire: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every capability a wire defines is wrapped at the boundary: a parser's bare
+        ``KeyError``/``TypeError``/... and an unusable answer both become an
+        ``InvalidResponseError`` with the HTTP status, and nothing else escapes."""
+        super().__init_subclass__(**kwargs)
+        for name in (*CAPABILITY_METHODS, "stream_chat"):
+            fn = cls.__dict__.get(name)
+            if fn is None or getattr(fn, "__juggler_checked__", False):
+                continue
+            if name == "stream_chat" and inspect.isasyncgenfunction(fn):
+                setattr(cls, name, checked_stream(fn))
+            elif name != "stream_chat" and inspect.iscoroutinefunction(fn):
+                setattr(cls, name, checked_call(fn))
 
     def __init__(
         self,
@@ -114,6 +101,17 @@ class BaseProvider:
         # vendor at its own URL); the planner skips its targets rather than send a request
         # that can only fail. None: it has a key, or needs none (a custom or local server).
         self.missing_key: str | None = None
+        in_url = secrets_in_url(self.base_url)
+        # Everything redacted from text this provider produces: its key, and any key written
+        # into its base_url.
+        self.secret_values: list[str | None] = [api_key, *in_url]
+        if in_url:
+            # httpx logs each request's URL at INFO; a key written into base_url stays out
+            # of it for as long as this provider lives.
+            log = logging.getLogger("httpx")
+            redactor = LogRedactor([*in_url, api_key or ""])
+            log.addFilter(redactor)
+            weakref.finalize(self, log.removeFilter, redactor)
 
     def attach(self, clients: HttpClients) -> None:
         """Use ``clients`` for HTTP unless the provider was built with its own. A Juggler
@@ -128,7 +126,8 @@ class BaseProvider:
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "unset"
-        return f"{type(self).__name__}(name={self.name!r}, base_url={self.base_url!r}, key={key})"
+        url = mask_url(self.base_url, self.secret_values)
+        return f"{type(self).__name__}(name={self.name!r}, base_url={url!r}, key={key})"
 
     @property
     def capabilities(self) -> frozenset[Capability]:
@@ -185,7 +184,7 @@ class BaseProvider:
         return (base or self.base_url).rstrip("/") + path
 
     def _error(self, cls: type[ProviderError], message: str, model: str, **kw: Any) -> Any:
-        return cls(redact(message, [self._api_key]), provider=self.name, model=model, **kw)
+        return cls(redact(message, self.secret_values), provider=self.name, model=model, **kw)
 
     def _check(self, response: httpx.Response, body_text: str, model: str) -> None:
         if response.status_code >= 300:
@@ -195,7 +194,7 @@ class BaseProvider:
                 body_text,
                 provider=self.name,
                 model=model,
-                secrets=[self._api_key],
+                secrets=self.secret_values,
             )
             error.headers = rate_limit_headers(response.headers)
             raise error
@@ -211,7 +210,9 @@ class BaseProvider:
                 model,
                 status_code=status,
             ) from exc
-        err = error_in_body(body, provider=self.name, model=model, secrets=[self._api_key])
+        err = error_in_body(
+            body, provider=self.name, model=model, secrets=self.secret_values, status=status
+        )
         if err is not None:
             raise err
         return body
@@ -220,14 +221,18 @@ class BaseProvider:
     async def _guard(self, model: str, url: str) -> AsyncIterator[None]:
         """Translate httpx's transport exceptions into ProviderErrors that name the URL tried
         (without its query string, which can hold a key), so a wrong base URL is obvious."""
-        where = _without_query(url)
+        where = without_query(url)
+        # httpx keeps the Request (Authorization header included) on the exception chained
+        # below: its credentials are stripped before anyone can print the chain.
         try:
             yield
         except httpx.TimeoutException as exc:
+            scrub_exception(exc)
             raise self._error(
                 ProviderTimeoutError, f"{type(exc).__name__}: no answer in time from {where}", model
             ) from exc
         except (httpx.TransportError, httpx.StreamError) as exc:
+            scrub_exception(exc)
             detail = f": {exc}" if str(exc) else ""
             raise self._error(
                 ProviderConnectionError, f"{type(exc).__name__} on {where}{detail}", model
@@ -249,7 +254,8 @@ class BaseProvider:
             response = await client.post(
                 url, json=json_body, headers=all_headers, data=data, files=files
             )
-        _note_headers(response)
+        note_headers(response)
+        ANSWER_STATUS.set(response.status_code)
         return response
 
     async def post_json(
@@ -285,8 +291,14 @@ class BaseProvider:
         self._check(response, response.text if response.status_code >= 300 else "", model)
         content_type = response.headers.get("content-type", "application/octet-stream")
         if content_type.startswith("application/json"):
-            self._decode(response.text, model)  # an error object inside a 200 raises here
-            raise self._error(InvalidResponseError, "expected audio, got JSON", model)
+            # An error object inside a 200 raises here, by the one rule for those.
+            self._decode(response.text, model, response.status_code)
+            raise self._error(
+                InvalidResponseError,
+                "expected audio, got JSON",
+                model,
+                status_code=response.status_code,
+            )
         if not response.content:
             raise self._error(InvalidResponseError, "empty audio answer", model, status_code=200)
         return response.content, content_type
@@ -312,7 +324,8 @@ class BaseProvider:
             self._guard(model, url),
             client.stream("POST", url, json=payload, headers=all_headers) as response,
         ):
-            _note_headers(response)
+            note_headers(response)
+            ANSWER_STATUS.set(response.status_code)
             if response.status_code >= 300:
                 await response.aread()
                 self._check(response, response.text, model)
@@ -320,7 +333,7 @@ class BaseProvider:
             if "text/event-stream" not in content_type:
                 # Some servers answer a stream request with one JSON body (often an error).
                 await response.aread()
-                self._decode(response.text, model)
+                self._decode(response.text, model, response.status_code)
                 raise self._error(
                     InvalidResponseError,
                     f"expected an event stream, got {content_type!r}",
@@ -329,6 +342,17 @@ class BaseProvider:
                 )
             async for event in EventSource(response).aiter_sse():
                 yield event
+
+    def truncated(self, model: str, final: str) -> InvalidResponseError:
+        """The error for a stream whose body ended cleanly before the wire's final event
+        (``final``): the answer is cut short, never a success."""
+        error: InvalidResponseError = self._error(
+            InvalidResponseError,
+            f"truncated stream: the body ended before {final}",
+            model,
+            status_code=ANSWER_STATUS.get() or 200,
+        )
+        return error
 
     async def finish_sse(self, events: AsyncIterator[ServerSentEvent]) -> None:
         """Read what is left of a stream whose last event has arrived, so its connection goes
@@ -342,20 +366,18 @@ class BaseProvider:
     def parse_ranking(
         self, rows: Any, score_key: str, n_documents: int, model: str
     ) -> list[tuple[int, float]]:
-        """Rerank rows ``[{index, <score_key>}]`` as (index, score) pairs, best first; a
-        malformed row or an index outside the input is an InvalidResponseError."""
-        try:
-            if not isinstance(rows, list):
-                raise TypeError(f"expected a list of results, got {type(rows).__name__}")
-            pairs = [(int(row["index"]), float(row[score_key])) for row in rows]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise self._error(
-                InvalidResponseError, f"unexpected rerank answer shape: {exc!r}", model
-            ) from exc
-        if any(not 0 <= i < n_documents for i, _ in pairs):
-            raise self._error(InvalidResponseError, "rerank index out of range", model)
-        return sorted(pairs, key=lambda pair: -pair[1])
+        """Rerank rows ``[{index, <score_key>}]`` as (index, score) pairs, best first; a bad
+        row is an InvalidResponseError (raised by the capability's answer check)."""
+        return ranking_pairs(rows, score_key, n_documents)
 
-    def sse_json(self, event: ServerSentEvent, model: str) -> Any:
-        """Decode one event's JSON data (raising InvalidResponseError on garbage)."""
-        return self._decode(event.data, model)
+    def sse_json(self, event: ServerSentEvent, model: str) -> dict[str, Any]:
+        """Decode one event's JSON object (raising InvalidResponseError on garbage)."""
+        data = self._decode(event.data, model, ANSWER_STATUS.get() or 200)
+        if not isinstance(data, dict):
+            raise self._error(
+                InvalidResponseError,
+                f"stream event is a JSON {type(data).__name__}, not an object",
+                model,
+                status_code=ANSWER_STATUS.get() or 200,
+            )
+        return data

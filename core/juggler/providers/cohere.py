@@ -22,6 +22,7 @@ from typing import Any
 from juggler._exceptions import InvalidResponseError
 from juggler._params import refuse_unsupported
 from juggler._types import Usage
+from juggler.providers._shapes import CohereChatAnswer, CohereEmbeddings, RerankAnswer
 from juggler.providers.base import BaseProvider
 from juggler.providers.openai import ordered_vectors, tool_calls_of
 from juggler.providers.types import (
@@ -184,6 +185,7 @@ class CohereProvider(BaseProvider):
             model=model,
             headers=request.headers or None,
         )
+        CohereChatAnswer.model_validate(body)
         try:
             message = body["message"]
             text = "".join(
@@ -249,6 +251,7 @@ class CohereProvider(BaseProvider):
                     )
                     await self.finish_sse(events)
                     return
+        raise self.truncated(model, "message-end")
 
     def embed_payload(self, model: str, request: EmbedRequest) -> dict[str, Any]:
         """The JSON body of ``POST /v2/embed``; ``input_type`` is required by Cohere."""
@@ -265,6 +268,7 @@ class CohereProvider(BaseProvider):
     async def embed(self, model: str, request: EmbedRequest) -> EmbedResult:
         """Embed one batch (at most 96 texts); vectors come back in input order."""
         body = await self.post_json("/v2/embed", self.embed_payload(model, request), model=model)
+        CohereEmbeddings.model_validate(body)
         try:
             vectors = ordered_vectors(
                 body["embeddings"]["float"], len(request.texts), by_index=False
@@ -290,6 +294,7 @@ class CohereProvider(BaseProvider):
     async def rerank(self, model: str, request: RerankRequest) -> RerankResult:
         """Order the documents by relevance to the query."""
         body = await self.post_json("/v2/rerank", self.rerank_payload(model, request), model=model)
+        RerankAnswer.model_validate(body)
         ranking = self.parse_ranking(
             body.get("results"), "relevance_score", len(request.documents), model
         )

@@ -43,6 +43,7 @@ from juggler.providers._google_convert import (
     to_gemini_tools,
     usage_from_gemini,
 )
+from juggler.providers._shapes import GeminiResponse
 from juggler.providers.base import BaseProvider
 from juggler.providers.types import (
     ChatDelta,
@@ -106,7 +107,7 @@ class GoogleProvider(BaseProvider):
             body_text,
             provider=self.name,
             model=model,
-            secrets=[self._api_key],
+            secrets=self.secret_values,
         )
         error.status_code = status
         if error.retry_after is None:
@@ -191,6 +192,7 @@ class GoogleProvider(BaseProvider):
             model=model,
             headers=request.headers or None,
         )
+        GeminiResponse.model_validate(body)
         try:
             candidate = self._candidate(body, model)
             if candidate is None:
@@ -220,6 +222,7 @@ class GoogleProvider(BaseProvider):
         url = self.url(self.model_path(model, "streamGenerateContent")) + "?alt=sse"
         calls_seen = 0
         delivered = False
+        finished = False
         # Closing the event source when the caller stops early closes the
         # connection now, not whenever the garbage collector gets to it.
         async with contextlib.aclosing(
@@ -231,6 +234,7 @@ class GoogleProvider(BaseProvider):
                 if not event.data.strip():
                     continue
                 chunk = self.sse_json(event, model)  # an {"error": {...}} frame raises here
+                GeminiResponse.model_validate(chunk)
                 candidate = self._candidate(chunk, model)
                 text = ""
                 calls: list[ToolCall] = []
@@ -260,6 +264,10 @@ class GoogleProvider(BaseProvider):
                     finish_reason=finish_reason(reason, calls_seen > 0),
                     model=chunk.get("modelVersion"),
                 )
+                if reason:
+                    finished = True
+        if not finished:
+            raise self.truncated(model, "a chunk with finishReason")
 
     # ----- embeddings -----
 

@@ -25,6 +25,7 @@ from juggler.providers._openai_shapes import (
     usage_from_openai,
 )
 from juggler.providers._rerank import CompatRerankMixin
+from juggler.providers._shapes import OpenAIChatAnswer, OpenAIChunk
 from juggler.providers.types import (
     ChatDelta,
     ChatRequest,
@@ -144,6 +145,7 @@ class OpenAICompatProvider(CompatRerankMixin):
             model=model,
             headers=request.headers or None,
         )
+        OpenAIChatAnswer.model_validate(body)
         try:
             choice = body["choices"][0]
             message = choice.get("message") or {}
@@ -195,6 +197,7 @@ class OpenAICompatProvider(CompatRerankMixin):
                 if not event.data.strip():
                     continue
                 chunk = self.sse_json(event, model)
+                OpenAIChunk.model_validate(chunk)
                 usage = usage_from_openai(chunk.get("usage")) or usage_from_openai(
                     (chunk.get("x_groq") or {}).get("usage")
                 )
@@ -228,6 +231,7 @@ class OpenAICompatProvider(CompatRerankMixin):
                         status_code=200,
                     )
                 yield delta
+        raise self.truncated(model, "[DONE]")
 
     def embed_payload(self, model: str, request: EmbedRequest) -> dict[str, Any]:
         """The JSON body of ``POST /embeddings``, in this vendor's dialect."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from juggler._types import Usage
+from juggler.providers._shapes import RerankAnswer
 from juggler.providers.base import BaseProvider
 from juggler.providers.openai import embeddings_result
 from juggler.providers.types import EmbedRequest, EmbedResult, RerankRequest, RerankResult
@@ -55,6 +56,7 @@ class VoyageProvider(BaseProvider):
     async def rerank(self, model: str, request: RerankRequest) -> RerankResult:
         """Order the documents by relevance to the query."""
         body = await self.post_json("/rerank", self.rerank_payload(model, request), model=model)
+        RerankAnswer.model_validate(body)
         ranking = self.parse_ranking(
             body.get("data"), "relevance_score", len(request.documents), model
         )
