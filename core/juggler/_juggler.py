@@ -3,6 +3,7 @@ instance's own long-lived event-loop thread."""
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
@@ -76,7 +77,8 @@ class Juggler:
             (``juggler[otel]``); by default the global providers, a no-op without an SDK.
         env_file: read API keys from this ``.env`` file too (variables already set win;
             ``juggler[dotenv]``).
-        clock, sleep, rng: the engine's monotonic clock, sleep and random source (for tests).
+        clock, sleep, rng, wall: the engine's monotonic clock, sleep, random source and wall
+            clock (budget windows, health timestamps), injectable for tests.
         **settings: any :class:`Settings` field (timeouts, retries, deadline,
             parallel_attempts, hedge_after_ms, hedge, cache_enabled, cache_ttl_seconds,
             circuit_*, retry_budget_*, …).
@@ -106,6 +108,7 @@ class Juggler:
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         rng: Callable[[], float] | None = None,
+        wall: Callable[[], float] | None = None,
         **settings: Unpack[SettingsKwargs],
     ) -> None:
         self.settings = settings_from(settings)
@@ -123,14 +126,16 @@ class Juggler:
             explicit, providers, self._clients, env=env, allow_cross_space=allow_cross_space
         )
         self.tier_neighbours = tier_neighbours
-        timing: dict[str, Any] = {"clock": clock, "sleep": sleep, "rng": rng}
+        timing: dict[str, Any] = {"clock": clock, "sleep": sleep, "rng": rng, "wall": wall}
         self.engine = Engine(
             self._fleet,
             self.settings,
             on_open=self._clients.drop_idle,
             shared=breaker_store,
             tier_neighbours=tier_neighbours,
-            accounting=Accounting.build(providers, budgets, self._fleet.providers),
+            accounting=Accounting.build(
+                providers, budgets, self._fleet.providers, wall or time.time
+            ),
             telemetry=telemetry or Telemetry(tracer_provider, meter_provider),
             **{k: v for k, v in timing.items() if v is not None},
         )
