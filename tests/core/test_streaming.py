@@ -168,3 +168,32 @@ def test_a_stream_with_every_target_failing_raises_with_every_attempt():
     with pytest.raises(AllProvidersFailedError) as caught:
         read(juggler, vt)
     assert {a.provider for a in caught.value.models_used} == {"a", "b"}
+
+
+_ABANDON = """
+import asyncio, logging
+logging.basicConfig(level=logging.ERROR)
+from juggler import Juggler
+from juggler.testing import ProviderSimulator, Scenario
+with ProviderSimulator({"openai": Scenario()}) as sim:
+    juggler = Juggler(chat=["openai/gpt-4o-mini"], providers=sim.providers_config(), env={})
+    kept = []
+
+    async def main():
+        stream = juggler.astream_chat("tell me a long story about many things")
+        await stream.__anext__()
+        kept.append(stream)  # read one chunk, then leave the stream unclosed
+
+    asyncio.run(main())
+"""
+
+
+def test_an_abandoned_stream_leaves_no_error_when_its_event_loop_ends():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _ABANDON], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Error" not in done.stderr and "exception" not in done.stderr.lower(), done.stderr
