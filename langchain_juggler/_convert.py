@@ -22,6 +22,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from juggler import ChatResponse, ModelAttempt, StreamChunk, Usage
 from juggler._adapters import models_used_dicts
+from juggler._money import total_cost
 
 __all__ = [
     "answer_metadata",
@@ -73,11 +74,14 @@ def answer_metadata(
     attempts: Sequence[ModelAttempt],
     finish_reason: str | None = None,
 ) -> dict[str, Any]:
-    """``response_metadata``/``llm_output``: who answered, and every attempt."""
+    """``response_metadata``/``llm_output``: who answered, every attempt, and what the call
+    cost in US dollars (every attempt's ``cost_usd`` summed, losers included; None when no
+    price was known)."""
     meta: dict[str, Any] = {
         "model_name": model,
         "model_provider": provider,
         "models_used": models_used_dicts(attempts),
+        "cost_usd": total_cost(attempts),
     }
     if finish_reason:
         meta["finish_reason"] = finish_reason

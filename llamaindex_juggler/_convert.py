@@ -36,6 +36,7 @@ from juggler import (
     Usage,
 )
 from juggler import ChatResponse as JugglerChatResponse
+from juggler._money import total_cost
 
 from ._events import models_used_dicts
 
@@ -94,9 +95,11 @@ def usage_dict(usage: Usage | None) -> dict[str, int]:
 def answer_kwargs(
     provider: str | None, model: str | None, usage: Usage | None, attempts: Sequence[ModelAttempt]
 ) -> dict[str, Any]:
-    """The ``additional_kwargs`` of a final response: models_used, who answered, usage."""
+    """The ``additional_kwargs`` of a final response: models_used, who answered, usage, and
+    the call's cost in US dollars (every attempt's ``cost_usd`` summed; None when unknown)."""
     return {
         "models_used": models_used_dicts(attempts),
+        "cost_usd": total_cost(attempts),
         "provider": provider,
         "model": model,
         **usage_dict(usage),
