@@ -50,6 +50,20 @@ __all__ = ["BaseProvider"]
 _DRAIN_SECONDS = 0.5
 
 
+def _not_a_timeout(exc: httpx.TimeoutException) -> bool:
+    """True when an httpx timeout really wraps a lost connection.
+
+    httpx-aiohttp maps every ``aiohttp.ClientConnectionError`` (a server that closed the
+    socket, too) to ``httpx.ConnectTimeout``; aiohttp's real timeouts are ``TimeoutError``s.
+    """
+    cause = exc.__cause__
+    return (
+        cause is not None
+        and type(cause).__module__.startswith("aiohttp")
+        and not isinstance(cause, TimeoutError)
+    )
+
+
 class BaseProvider:
     """One configured provider: its catalogue row, key, base URL and HTTP clients."""
 
@@ -171,6 +185,10 @@ class BaseProvider:
         try:
             yield
         except httpx.TimeoutException as exc:
+            if _not_a_timeout(exc):
+                raise self._error(
+                    ProviderConnectionError, f"connection lost: {exc.__cause__!r}", model
+                ) from exc
             raise self._error(
                 ProviderTimeoutError, f"{type(exc).__name__}: no answer in time", model
             ) from exc
