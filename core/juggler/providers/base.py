@@ -163,11 +163,12 @@ class BaseProvider:
                 secrets=[self._api_key],
             )
 
-    def _decode(self, text: str, model: str, status: int = 200) -> Any:
+    def _decode(self, text: str | bytes, model: str, status: int = 200) -> Any:
         try:
             body = json.loads(text)
         except ValueError as exc:
-            snippet = " ".join(text.split())[:80]
+            shown = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+            snippet = " ".join(shown.split())[:80]
             raise self._error(
                 InvalidResponseError,
                 f"answer is not valid JSON: {snippet!r}",
@@ -179,23 +180,27 @@ class BaseProvider:
             raise err
         return body
 
+    def _transport_error(self, exc: Exception, model: str) -> ProviderError | None:
+        """The ProviderError for one of httpx's transport exceptions (None: not one)."""
+        if isinstance(exc, httpx.TimeoutException):
+            if _not_a_timeout(exc):
+                return self._error(
+                    ProviderConnectionError, f"connection lost: {exc.__cause__!r}", model
+                )
+            return self._error(
+                ProviderTimeoutError, f"{type(exc).__name__}: no answer in time", model
+            )
+        if isinstance(exc, (httpx.TransportError, httpx.StreamError)):
+            return self._error(ProviderConnectionError, f"{type(exc).__name__}: {exc}", model)
+        return None
+
     @asynccontextmanager
     async def _guard(self, model: str) -> AsyncIterator[None]:
         """Translate httpx's transport exceptions into ProviderErrors."""
         try:
             yield
-        except httpx.TimeoutException as exc:
-            if _not_a_timeout(exc):
-                raise self._error(
-                    ProviderConnectionError, f"connection lost: {exc.__cause__!r}", model
-                ) from exc
-            raise self._error(
-                ProviderTimeoutError, f"{type(exc).__name__}: no answer in time", model
-            ) from exc
         except (httpx.TransportError, httpx.StreamError) as exc:
-            raise self._error(
-                ProviderConnectionError, f"{type(exc).__name__}: {exc}", model
-            ) from exc
+            raise self._transport_error(exc, model) from exc  # type: ignore[misc]
 
     async def _send(
         self,
@@ -209,11 +214,21 @@ class BaseProvider:
     ) -> httpx.Response:
         client = self._client()
         all_headers = {**self.auth_headers(), **(headers or {})}
-        async with self._guard(model):
-            response = await client.post(
+        # A plain try (not _guard): an async context manager per request is measurable CPU
+        # at high concurrency (bench/profile_achat.py).
+        try:
+            return await client.post(
                 url, json=json_body, headers=all_headers, data=data, files=files
             )
-        return response
+        except (httpx.TransportError, httpx.StreamError) as exc:
+            raise self._transport_error(exc, model) from exc  # type: ignore[misc]
+
+    def _body(self, response: httpx.Response) -> str | bytes:
+        """The answer as json.loads wants it: the raw bytes when no charset is declared
+        (JSON is UTF-8, and json.loads detects it), skipping httpx's charset parsing."""
+        if "charset" in response.headers.get("content-type", ""):
+            return response.text
+        return response.content
 
     async def post_json(
         self,
@@ -226,8 +241,9 @@ class BaseProvider:
         """POST JSON and return the decoded JSON answer, or raise a classified error."""
         url = path_or_url if path_or_url.startswith("http") else self.url(path_or_url)
         response = await self._send(model, url, json_body=payload, headers=headers)
-        self._check(response, response.text, model)
-        return self._decode(response.text, model, response.status_code)
+        if response.status_code >= 300:
+            self._check(response, response.text, model)
+        return self._decode(self._body(response), model, response.status_code)
 
     async def post_multipart(
         self,
