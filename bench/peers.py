@@ -20,24 +20,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import os
-import statistics
 import subprocess
 import sys
 import time
-from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network at import
 os.environ.setdefault("LITELLM_TELEMETRY", "False")
 
-import aiohttp
 import httpx
 from _common import MESSAGES, Row, Stats, async_load, summary, thread_load
+from _report import Figures, chart, rows, store
 from _server import spawn
+from _systems import AUTH, BASE, BODY, CHAIN, MB, A, B, Call, Systems, langchain, litellm_router
 
 from juggler import Juggler
 from juggler.testing import Scenario
@@ -45,26 +43,6 @@ from juggler.testing import Scenario
 __all__ = ["main", "run"]
 
 HERE = Path(__file__).resolve().parent
-A, B = "groq", "cerebras"
-MA, MB = "llama-3.1-8b-instant", "llama3.1-8b"
-CHAIN = [f"{A}/{MA}", f"{B}/{MB}"]
-KEY = "sim-key"
-AUTH = {"Authorization": f"Bearer {KEY}"}
-BODY = {"model": MA, "messages": MESSAGES}
-BASE = "raw httpx"
-
-Call = Callable[[], Awaitable[Any]]
-# (section, case) -> metric -> one value per round; ratios likewise
-Figures = dict[tuple[str, str], dict[str, list[float]]]
-
-
-def _quiet_litellm() -> Any:
-    import litellm
-
-    litellm.telemetry = False
-    litellm.suppress_debug_info = True
-    litellm.set_verbose = False
-    return litellm
 
 
 async def _timed(call: Call, n: int, conc: int, limit: float) -> tuple[Stats, float]:
@@ -95,11 +73,6 @@ async def _timed(call: Call, n: int, conc: int, limit: float) -> tuple[Stats, fl
     return Stats(latencies, wall, errors), cpu / max(len(latencies) + errors, 1)
 
 
-def _store(into: Figures, section: str, case: str, values: dict[str, float]) -> None:
-    for k, v in values.items():
-        into.setdefault((section, case), defaultdict(list))[k].append(v)
-
-
 def _basic(stats: Stats, cpu: float) -> dict[str, float]:
     return {
         "cpu ms/call": cpu,
@@ -108,166 +81,6 @@ def _basic(stats: Stats, cpu: float) -> dict[str, float]:
         "p99 ms": stats.p(99),
         "errors": float(stats.errors),
     }
-
-
-# ---------------------------------------------------------------- the systems
-
-
-class Systems:
-    """Every client, built inside the running loop (their pools belong to it)."""
-
-    def __init__(self, sim: Any) -> None:
-        self.sim = sim
-        self.url_a = sim.base_url(A) + "/chat/completions"
-        self.url_b = sim.base_url(B) + "/chat/completions"
-        self.closers: list[Callable[[], Awaitable[Any]]] = []
-
-    def juggler(self, backend: str | None = None, **options: Any) -> Juggler:
-        j = Juggler(chat=CHAIN, providers=self.sim.providers_config(), env={}, **options)
-        if backend is not None:
-            j._clients.backend = backend  # type: ignore[attr-defined]  # bench-only override
-        self.closers.append(j.aclose)
-        return j
-
-    def httpx_client(self, **kw: Any) -> httpx.AsyncClient:
-        c = httpx.AsyncClient(**kw)
-        self.closers.append(c.aclose)
-        return c
-
-    def overhead_calls(self) -> dict[str, Call]:
-        from langchain_openai import ChatOpenAI
-        from openai import AsyncOpenAI
-
-        from langchain_juggler import ChatJuggler
-
-        litellm = _quiet_litellm()
-        raw = self.httpx_client()
-        old_pool = self.httpx_client(
-            limits=httpx.Limits(
-                max_connections=256, max_keepalive_connections=256, keepalive_expiry=30.0
-            )
-        )
-        from httpx_aiohttp import AiohttpTransport
-
-        over_aiohttp = self.httpx_client(transport=AiohttpTransport())
-        session = aiohttp.ClientSession()
-        self.closers.append(session.close)
-        sdk = AsyncOpenAI(base_url=self.sim.base_url(A), api_key=KEY)
-        self.closers.append(sdk.close)
-        lc = ChatOpenAI(model=MA, base_url=self.sim.base_url(A), api_key=KEY).with_fallbacks(
-            [ChatOpenAI(model=MB, base_url=self.sim.base_url(B), api_key=KEY)]
-        )
-        router = litellm.Router(
-            model_list=[
-                {
-                    "model_name": "a",
-                    "litellm_params": {
-                        "model": f"openai/{MA}",
-                        "api_base": self.sim.base_url(A),
-                        "api_key": KEY,
-                    },
-                },
-                {
-                    "model_name": "b",
-                    "litellm_params": {
-                        "model": f"openai/{MB}",
-                        "api_base": self.sim.base_url(B),
-                        "api_key": KEY,
-                    },
-                },
-            ],
-            fallbacks=[{"a": ["b"]}],
-        )
-        j = self.juggler()
-        j_httpx = self.juggler(backend="httpx")
-        chat_juggler = ChatJuggler(juggler=self.juggler())
-
-        def post(client: httpx.AsyncClient) -> Call:
-            async def call() -> Any:
-                r = await client.post(self.url_a, json=BODY, headers=AUTH)
-                r.raise_for_status()
-                return r.json()["choices"][0]["message"]["content"]
-
-            return call
-
-        async def aiohttp_call() -> Any:
-            async with session.post(self.url_a, json=BODY, headers=AUTH) as r:
-                r.raise_for_status()
-                return (await r.json())["choices"][0]["message"]["content"]
-
-        return {
-            BASE: post(raw),
-            "raw aiohttp": aiohttp_call,
-            "raw httpx, 256 keep-alive / 30 s": post(old_pool),
-            "raw httpx over httpx-aiohttp": post(over_aiohttp),
-            "openai SDK": lambda: sdk.chat.completions.create(model=MA, messages=MESSAGES),
-            "LangChain with_fallbacks": lambda: lc.ainvoke("hello there"),
-            "LiteLLM Router": lambda: router.acompletion(model="a", messages=MESSAGES),
-            "Juggler achat": lambda: j.achat(MESSAGES),
-            "Juggler achat, httpx pool": lambda: j_httpx.achat(MESSAGES),
-            "ChatJuggler": lambda: chat_juggler.ainvoke("hello there"),
-        }
-
-    def stream_calls(self) -> dict[str, Callable[[], Any]]:
-        from openai import AsyncOpenAI
-
-        from langchain_juggler import ChatJuggler
-
-        raw = self.httpx_client()
-        session = aiohttp.ClientSession()
-        self.closers.append(session.close)
-        sdk = AsyncOpenAI(base_url=self.sim.base_url(A), api_key=KEY)
-        self.closers.append(sdk.close)
-        j = self.juggler()
-        chat_juggler = ChatJuggler(juggler=self.juggler())
-        body = {**BODY, "stream": True, "stream_options": {"include_usage": True}}
-        headers = {**AUTH, "Accept": "text/event-stream"}
-
-        def text_of(line: str) -> str | None:
-            if not line.startswith("data: ") or line.startswith("data: [DONE]"):
-                return None
-            choices = json.loads(line[6:]).get("choices") or [{}]
-            return choices[0].get("delta", {}).get("content")
-
-        async def raw_stream() -> Any:
-            async with raw.stream("POST", self.url_a, json=body, headers=headers) as r:
-                async for line in r.aiter_lines():
-                    if text := text_of(line):
-                        yield text
-
-        async def aiohttp_stream() -> Any:
-            async with session.post(self.url_a, json=body, headers=headers) as r:
-                async for line in r.content:
-                    if text := text_of(line.decode().rstrip("\r\n")):
-                        yield text
-
-        async def sdk_stream() -> Any:
-            stream = await sdk.chat.completions.create(model=MA, messages=MESSAGES, stream=True)
-            async for event in stream:
-                if event.choices and event.choices[0].delta.content:
-                    yield event.choices[0].delta.content
-
-        async def juggler_stream() -> Any:
-            async for chunk in j.astream_chat(MESSAGES):
-                if chunk:
-                    yield chunk
-
-        async def chat_juggler_stream() -> Any:
-            async for chunk in chat_juggler.astream("hello there"):
-                if chunk.content:
-                    yield chunk.content
-
-        return {
-            BASE: raw_stream,
-            "raw aiohttp": aiohttp_stream,
-            "openai SDK": sdk_stream,
-            "Juggler astream_chat": juggler_stream,
-            "ChatJuggler astream": chat_juggler_stream,
-        }
-
-    async def aclose(self) -> None:
-        for close in reversed(self.closers):
-            await close()
 
 
 # ---------------------------------------------------------------- the sections
@@ -281,7 +94,7 @@ async def _overhead(sim: Any, figs: Figures, n: int, limit: float) -> None:
             count = n if conc == 1 else n * 4
             for name, call in calls.items():
                 stats, cpu = await _timed(call, count, conc, limit)
-                _store(figs, f"overhead, {conc} in flight", name, _basic(stats, cpu))
+                store(figs, f"overhead, {conc} in flight", name, _basic(stats, cpu))
     finally:
         await systems.aclose()
 
@@ -309,7 +122,7 @@ async def _streams(sim: Any, figs: Figures, n: int, limit: float) -> None:
                 stats.firsts = firsts[-stats.n :]
                 values = _basic(stats, cpu)
                 values["first chunk p50 ms"] = stats.first(50)
-                _store(figs, f"streams, {conc} in flight", name, values)
+                store(figs, f"streams, {conc} in flight", name, values)
     finally:
         await systems.aclose()
 
@@ -327,7 +140,7 @@ def _sync(sim: Any, figs: Figures, n: int, limit: float) -> None:
         cpu0 = time.process_time()
         stats = thread_load(call, count=n, concurrency=32, time_limit=limit, warmup=1)
         cpu = (time.process_time() - cpu0) * 1000.0 / max(stats.n, 1)
-        _store(figs, section, f"{name}, 32 threads", _basic(stats, cpu))
+        store(figs, section, f"{name}, 32 threads", _basic(stats, cpu))
 
     async def run_async() -> tuple[Stats, float]:
         ja = Juggler(chat=CHAIN, providers=sim.providers_config(), env={})
@@ -337,7 +150,7 @@ def _sync(sim: Any, figs: Figures, n: int, limit: float) -> None:
             await ja.aclose()
 
     stats, cpu = asyncio.run(run_async())
-    _store(figs, section, "Juggler achat, 32 in flight", _basic(stats, cpu))
+    store(figs, section, "Juggler achat, 32 in flight", _basic(stats, cpu))
     j.close()
     raw.close()
 
@@ -352,9 +165,6 @@ async def _failover(sim: Any, figs: Figures, n: int, limit: float) -> None:
 
 
 async def _failover_phase(sim: Any, figs: Figures, section: str, n: int, limit: float) -> None:
-    from langchain_openai import ChatOpenAI
-
-    litellm = _quiet_litellm()
     systems = Systems(sim)
     raw = systems.httpx_client()
 
@@ -365,30 +175,8 @@ async def _failover_phase(sim: Any, figs: Figures, section: str, n: int, limit: 
         r.raise_for_status()
         return r.json()
 
-    lc = ChatOpenAI(model=MA, base_url=sim.base_url(A), api_key=KEY).with_fallbacks(
-        [ChatOpenAI(model=MB, base_url=sim.base_url(B), api_key=KEY)]
-    )
-    router = litellm.Router(
-        model_list=[
-            {
-                "model_name": "a",
-                "litellm_params": {
-                    "model": f"openai/{MA}",
-                    "api_base": sim.base_url(A),
-                    "api_key": KEY,
-                },
-            },
-            {
-                "model_name": "b",
-                "litellm_params": {
-                    "model": f"openai/{MB}",
-                    "api_base": sim.base_url(B),
-                    "api_key": KEY,
-                },
-            },
-        ],
-        fallbacks=[{"a": ["b"]}],
-    )
+    lc = langchain(sim)
+    router = litellm_router(sim)
     j = systems.juggler()
     cases: dict[str, Call] = {
         f"{BASE}, try A then B": naive,
@@ -402,7 +190,7 @@ async def _failover_phase(sim: Any, figs: Figures, section: str, n: int, limit: 
             stats = await async_load(call, count=n, concurrency=8, time_limit=limit)
             to_a = await asyncio.to_thread(sim.total, A)
             done = max(stats.n + stats.errors, 1)
-            _store(
+            store(
                 figs,
                 section,
                 name.replace(f"{BASE}, try A then B", BASE),
@@ -438,7 +226,7 @@ async def _tail(sim: Any, figs: Figures, n: int, limit: float) -> None:
             stats = await async_load(call, count=n, concurrency=32, time_limit=limit)
             sent = await asyncio.to_thread(lambda: sim.total(A) + sim.total(B))
             done = max(stats.n + stats.errors, 1)
-            _store(
+            store(
                 figs,
                 "tail, 95 % at 50 ms / 5 % at 1 s, 32 in flight",
                 name,
@@ -462,12 +250,17 @@ IMPORTS = {
     "langchain_openai": "langchain_openai",
     "litellm": "litellm",
 }
+# Resident memory from /proc (ru_maxrss would carry the parent's peak over fork + exec).
 _PROBE = (
-    "import os, resource, time, importlib\n"
-    "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "import time, importlib\n"
+    "def rss():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmRSS:'):\n"
+    "            return int(line.split()[1]) / 1024\n"
+    "    return float('nan')\n"
+    "before = rss()\n"
     "t = time.perf_counter(); importlib.import_module({m!r}); t = time.perf_counter() - t\n"
-    "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-    "print(t * 1000, (after - before) / 1024)\n"
+    "print(t * 1000, rss() - before)\n"
 )
 
 
@@ -483,87 +276,12 @@ def _imports(figs: Figures) -> None:
             check=True,
         ).stdout.split()
         ms, mb = float(out[-2]), float(out[-1])
-        _store(
+        store(
             figs,
             "import",
             "httpx (baseline)" if name == "httpx" else name,
             {"import ms": ms, "memory MB": mb},
         )
-
-
-# ---------------------------------------------------------------- rounds and rows
-
-
-def _ratios(figs: Figures) -> dict[tuple[str, str], dict[str, list[float]]]:
-    """Per round: each metric over the same metric of the section's baseline row."""
-    out: dict[tuple[str, str], dict[str, list[float]]] = {}
-    for (section, case), metrics in figs.items():
-        base_case = "httpx (baseline)" if section == "import" else BASE
-        if section.startswith("sync"):
-            base_case = f"{BASE}, 32 threads"
-        base = figs.get((section, base_case))
-        if base is None:
-            continue
-        for k, values in metrics.items():
-            if k in ("errors", "success %", "extra requests/call", "A requests/call"):
-                continue
-            pairs = zip(values, base.get(k, []), strict=False)
-            rs = [v / b for v, b in pairs if b and b == b]
-            if rs:
-                out.setdefault((section, case), {})[k] = rs
-    return out
-
-
-def rows(figs: Figures) -> list[Row]:
-    """Median figures and median ratios (to the same round's raw httpx) as table rows."""
-    ratios = _ratios(figs)
-    result = []
-    for (section, case), metrics in figs.items():
-        fig = {k: statistics.median(v) for k, v in metrics.items() if k != "errors"}
-        errors = sum(metrics.get("errors", []))
-        rat = {k: statistics.median(v) for k, v in ratios.get((section, case), {}).items()}
-        rounds = len(next(iter(metrics.values())))
-        note = f"{rounds} rounds" + (f", {errors:.0f} errors" if errors else "")
-        result.append(Row(section, case, fig, rat, note))
-    return result
-
-
-def chart(result: list[Row], path: Path) -> None:
-    """Bars: throughput and CPU per call as ratios to raw httpx, at 1 and 64 in flight."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    sections = ["overhead, 1 in flight", "overhead, 64 in flight"]
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), sharey=True)
-    for ax, section in zip(axes, sections, strict=True):
-        picked = [r for r in result if r.bench == section and "calls/s" in r.ratios]
-        names = [r.case for r in picked]
-        ys = range(len(names))
-        ax.barh(
-            [y + 0.2 for y in ys],
-            [r.ratios["calls/s"] for r in picked],
-            0.4,
-            label="calls/s (higher is better)",
-            color="#2b8cbe",
-        )
-        ax.barh(
-            [y - 0.2 for y in ys],
-            [r.ratios["cpu ms/call"] for r in picked],
-            0.4,
-            label="CPU per call (lower is better)",
-            color="#f03b20",
-        )
-        ax.axvline(1.0, color="black", lw=0.8)
-        ax.set_yticks(list(ys), names)
-        ax.set_xscale("log")
-        ax.set_title(f"{section}: ratio to raw httpx")
-        ax.invert_yaxis()
-    axes[0].legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
 
 
 SECTIONS = ("imports", "overhead", "streams", "sync", "failover", "tail")

@@ -58,7 +58,7 @@ def main() -> None:
             await _load(j, args.calls, args.concurrency)
             profiler.stop()
             await j.aclose()
-            text = profiler.output_text(unicode=False, color=False, show_all=True)
+            text = profiler.output_text(unicode=False, color=False, show_all=False)
             name = f"profile_achat_{args.concurrency}_{j._clients.backend}.txt"  # type: ignore[attr-defined]
             (HERE / name).write_text(text)
             print(text[:6000])
