@@ -4,6 +4,9 @@ and a caller's own client used as given."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import aiohttp
 import httpx
 import pytest
@@ -98,3 +101,27 @@ def test_an_aiohttp_timeout_stays_a_timeout() -> None:
     wrapped = httpx.TimeoutException("timed out")
     wrapped.__cause__ = aiohttp.ServerTimeoutError()
     assert not _not_a_timeout(wrapped)
+
+
+def test_import_juggler_loads_neither_aiohttp_nor_httpx_aiohttp() -> None:
+    code = (
+        "import sys, juggler\n"
+        "from juggler._config import Settings\n"
+        "from juggler.providers.transport import HttpClients\n"
+        "HttpClients(Settings())\n"
+        "print(sorted(m for m in ('aiohttp', 'httpx_aiohttp') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_without_the_fast_extra_the_default_is_the_httpx_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = transport.importlib.util.find_spec
+    monkeypatch.setattr(
+        transport.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "httpx_aiohttp" else real(name, *a),
+    )
+    assert transport.default_backend() == "httpx"
