@@ -120,7 +120,7 @@ class Systems:
                 r.raise_for_status()
                 return (await r.json())["choices"][0]["message"]["content"]
 
-        return {
+        calls: dict[str, Call] = {
             BASE: post(raw),
             "raw aiohttp": aiohttp_call,
             "raw httpx, 256 keep-alive / 30 s": post(old_pool),
@@ -132,6 +132,20 @@ class Systems:
             "Juggler achat, httpx pool": lambda: j_httpx.achat(MESSAGES),
             "ChatJuggler": lambda: chat_juggler.ainvoke("hello there"),
         }
+        try:  # httpx2: the httpx fork on httpcore2, a transport candidate (its own classes)
+            import httpx2
+        except ImportError:
+            return calls
+        fork = httpx2.AsyncClient()
+        self.closers.append(fork.aclose)
+
+        async def fork_call() -> Any:
+            r = await fork.post(self.url_a, json=BODY, headers=AUTH)
+            r.raise_for_status()
+            return r.json()["choices"][0]["message"]["content"]
+
+        calls["raw httpx2"] = fork_call
+        return calls
 
     def stream_calls(self) -> dict[str, Callable[[], Any]]:
         from openai import AsyncOpenAI
