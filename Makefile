@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 SYSDEPS := $(VENV)/.installed-system
+BENCHSTAMP := $(VENV)/.installed-bench
 
 .PHONY: demo test lint format bench clean install
 
@@ -22,6 +23,11 @@ $(SYSDEPS): | $(PY)
 	@command -v redis-server >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null 2>&1; } || echo "note: redis-server could not be installed; its test will skip"
 	touch $(SYSDEPS)
 
+# The bench extra: the profiler, matplotlib, and the tools Juggler is compared with.
+$(BENCHSTAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e ".[dev,bench]"
+	touch $(BENCHSTAMP)
+
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -34,7 +40,9 @@ lint: $(STAMP)
 test: lint $(SYSDEPS)
 	$(VENV)/bin/pytest -q
 
-bench: $(STAMP)
+# Juggler against raw httpx/aiohttp, the openai SDK, LangChain and LiteLLM (~7 minutes):
+# writes bench/results.md and bench/results.png.
+bench: $(BENCHSTAMP)
 	$(PY) bench/run.py
 
 format: $(STAMP)

@@ -180,9 +180,10 @@ with ProviderSimulator({"openai": Scenario()}) as sim:
     kept = []
 
     async def main():
-        stream = juggler.astream_chat("tell me a long story about many things")
-        await stream.__anext__()
-        kept.append(stream)  # read one chunk, then leave the stream unclosed
+        async with juggler:  # the Juggler is closed; the stream is not
+            stream = juggler.astream_chat("tell me a long story about many things")
+            await stream.__anext__()
+            kept.append(stream)  # read one chunk, then leave the stream unclosed
 
     asyncio.run(main())
 """

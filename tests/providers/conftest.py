@@ -15,6 +15,7 @@ import pytest
 import vcr
 
 from juggler import Juggler
+from juggler.providers import transport
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 
@@ -40,6 +41,14 @@ def replay() -> vcr.VCR:
         filter_headers=FILTERED_HEADERS,
         decode_compressed_response=True,
     )
+
+
+@pytest.fixture(autouse=True)
+def httpcore_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cassettes were recorded at httpx's own transport, and vcrpy replays them there: the
+    aiohttp transport (the default when the ``fast`` extra is installed) would go through
+    vcrpy's aiohttp stub instead, which loses a replayed stream's content type."""
+    monkeypatch.setattr(transport, "default_backend", lambda: "httpx")
 
 
 @pytest.fixture

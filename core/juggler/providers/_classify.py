@@ -11,6 +11,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import httpx
+
 from juggler._exceptions import (
     MAX_MESSAGE,
     AuthenticationError,
@@ -20,15 +22,17 @@ from juggler._exceptions import (
     InvalidResponseError,
     ModelNotFoundError,
     OverloadedError,
+    ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
     RateLimitError,
     ServerError,
     UnsupportedRequestError,
 )
-from juggler._secrets import redact
+from juggler._secrets import redact, scrub_exception
+from juggler.providers._headers import without_query
 
-__all__ = ["classify", "error_in_body", "parse_retry_after"]
+__all__ = ["classify", "error_in_body", "parse_retry_after", "transport_error"]
 
 # 400s that another model may well accept: they describe this model's limits.
 _MODEL_SPECIFIC_WORDS = (
@@ -203,3 +207,39 @@ def error_in_body(
             status_code=status,
         )
     return None
+
+
+def _not_a_timeout(exc: httpx.TimeoutException) -> bool:
+    """True when an httpx timeout really wraps a lost connection.
+
+    httpx-aiohttp maps every ``aiohttp.ClientConnectionError`` (a server that closed the
+    socket, too) to ``httpx.ConnectTimeout``; aiohttp's real timeouts are ``TimeoutError``s.
+    """
+    cause = exc.__cause__
+    return (
+        cause is not None
+        and type(cause).__module__.startswith("aiohttp")
+        and not isinstance(cause, TimeoutError)
+    )
+
+
+def transport_error(
+    exc: Exception, *, provider: str, model: str, url: str, secrets: Iterable[str | None] = ()
+) -> ProviderError | None:
+    """The ProviderError for one of httpx's transport exceptions (None: not one), naming the
+    URL tried without its query string (which can hold a key). httpx keeps the Request
+    (Authorization header included) on the exception chained below it: its credentials are
+    stripped before anyone can print the chain."""
+    where = without_query(url)
+    scrub_exception(exc)
+    cls: type[ProviderError]
+    if isinstance(exc, httpx.TimeoutException) and not _not_a_timeout(exc):
+        cls, message = ProviderTimeoutError, f"{type(exc).__name__}: no answer in time from {where}"
+    elif isinstance(exc, httpx.TimeoutException):
+        cls, message = ProviderConnectionError, f"connection lost on {where}: {exc.__cause__!r}"
+    elif isinstance(exc, (httpx.TransportError, httpx.StreamError)):
+        detail = f": {exc}" if str(exc) else ""
+        cls, message = ProviderConnectionError, f"{type(exc).__name__} on {where}{detail}"
+    else:
+        return None
+    return cls(redact(message, secrets)[:MAX_MESSAGE], provider=provider, model=model)

@@ -14,7 +14,6 @@ import json
 import logging
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
 import anyio
@@ -24,11 +23,9 @@ from httpx_sse import EventSource, ServerSentEvent
 from juggler._exceptions import (
     CapabilityNotConfiguredError,
     InvalidResponseError,
-    ProviderConnectionError,
     ProviderError,
-    ProviderTimeoutError,
 )
-from juggler._secrets import LogRedactor, mask_url, redact, scrub_exception, secrets_in_url
+from juggler._secrets import LogRedactor, mask_url, redact, secrets_in_url
 from juggler._types import Capability
 from juggler.providers._answers import (
     ANSWER_STATUS,
@@ -37,12 +34,11 @@ from juggler.providers._answers import (
     checked_stream,
 )
 from juggler.providers._checks import ranking_pairs
-from juggler.providers._classify import classify, error_in_body
+from juggler.providers._classify import classify, error_in_body, transport_error
 from juggler.providers._headers import (
     capture_rate_headers,
     note_headers,
     rate_limit_headers,
-    without_query,
 )
 from juggler.providers.catalog import ProviderSpec
 from juggler.providers.transport import HttpClients
@@ -199,11 +195,12 @@ class BaseProvider:
             error.headers = rate_limit_headers(response.headers)
             raise error
 
-    def _decode(self, text: str, model: str, status: int = 200) -> Any:
+    def _decode(self, text: str | bytes, model: str, status: int = 200) -> Any:
         try:
             body = json.loads(text)
         except ValueError as exc:
-            snippet = " ".join(text.split())[:80]
+            shown = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+            snippet = " ".join(shown.split())[:80]
             raise self._error(
                 InvalidResponseError,
                 f"answer is not valid JSON: {snippet!r}",
@@ -217,26 +214,10 @@ class BaseProvider:
             raise err
         return body
 
-    @asynccontextmanager
-    async def _guard(self, model: str, url: str) -> AsyncIterator[None]:
-        """Translate httpx's transport exceptions into ProviderErrors that name the URL tried
-        (without its query string, which can hold a key), so a wrong base URL is obvious."""
-        where = without_query(url)
-        # httpx keeps the Request (Authorization header included) on the exception chained
-        # below: its credentials are stripped before anyone can print the chain.
-        try:
-            yield
-        except httpx.TimeoutException as exc:
-            scrub_exception(exc)
-            raise self._error(
-                ProviderTimeoutError, f"{type(exc).__name__}: no answer in time from {where}", model
-            ) from exc
-        except (httpx.TransportError, httpx.StreamError) as exc:
-            scrub_exception(exc)
-            detail = f": {exc}" if str(exc) else ""
-            raise self._error(
-                ProviderConnectionError, f"{type(exc).__name__} on {where}{detail}", model
-            ) from exc
+    def _transport_error(self, exc: Exception, model: str, url: str) -> ProviderError | None:
+        """The ProviderError for one of httpx's transport exceptions (None: not one)."""
+        return transport_error(exc, provider=self.name, model=model, url=url,
+                               secrets=self.secret_values)  # fmt: skip
 
     async def _send(
         self,
@@ -250,13 +231,24 @@ class BaseProvider:
     ) -> httpx.Response:
         client = self._client()
         all_headers = {**self.spec.headers, **self.auth_headers(), **(headers or {})}
-        async with self._guard(model, url):
+        # A plain try, not an async context manager: one per request is measurable CPU
+        # at high concurrency (bench/profile_achat.py).
+        try:
             response = await client.post(
                 url, json=json_body, headers=all_headers, data=data, files=files
             )
+        except (httpx.TransportError, httpx.StreamError) as exc:
+            raise self._transport_error(exc, model, url) from exc  # type: ignore[misc]
         note_headers(response)
         ANSWER_STATUS.set(response.status_code)
         return response
+
+    def _body(self, response: httpx.Response) -> str | bytes:
+        """The answer as json.loads wants it: the raw bytes when no charset is declared
+        (JSON is UTF-8, and json.loads detects it), skipping httpx's charset parsing."""
+        if "charset" in response.headers.get("content-type", ""):
+            return response.text
+        return response.content
 
     async def post_json(
         self,
@@ -269,8 +261,9 @@ class BaseProvider:
         """POST JSON and return the decoded JSON answer, or raise a classified error."""
         url = path_or_url if path_or_url.startswith("http") else self.url(path_or_url)
         response = await self._send(model, url, json_body=payload, headers=headers)
-        self._check(response, response.text, model)
-        return self._decode(response.text, model, response.status_code)
+        if response.status_code >= 300:
+            self._check(response, response.text, model)
+        return self._decode(self._body(response), model, response.status_code)
 
     async def post_multipart(
         self,
@@ -320,10 +313,15 @@ class BaseProvider:
             **self.auth_headers(),
             **(headers or {}),
         }
-        async with (
-            self._guard(model, url),
-            client.stream("POST", url, json=payload, headers=all_headers) as response,
-        ):
+        # Plain awaits and a try, not async context managers: those are generators too, and
+        # a stream abandoned unclosed would have the event loop close them concurrently with
+        # this one when it shuts down ("athrow(): asynchronous generator is already running").
+        request = client.build_request("POST", url, json=payload, headers=all_headers)
+        try:
+            response = await client.send(request, stream=True)
+        except (httpx.TransportError, httpx.StreamError) as exc:
+            raise self._transport_error(exc, model, url) from exc  # type: ignore[misc]
+        try:
             note_headers(response)
             ANSWER_STATUS.set(response.status_code)
             if response.status_code >= 300:
@@ -342,6 +340,11 @@ class BaseProvider:
                 )
             async for event in EventSource(response).aiter_sse():
                 yield event
+        except (httpx.TransportError, httpx.StreamError) as exc:
+            raise self._transport_error(exc, model, url) from exc  # type: ignore[misc]
+        finally:
+            with anyio.CancelScope(shield=True):
+                await response.aclose()
 
     def truncated(self, model: str, final: str) -> InvalidResponseError:
         """The error for a stream whose body ended cleanly before the wire's final event
