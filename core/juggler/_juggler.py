@@ -74,7 +74,9 @@ class Juggler:
         env: the environment to read keys from (default ``os.environ``).
         breaker_store: share circuit state between processes, e.g.
             ``juggler.state.redis.RedisBreakerStore(redis.asyncio.Redis())``.
-        clock, sleep, rng: the engine's monotonic clock, sleep and random source (for tests).
+        clock, sleep, rng, wall: monotonic clock, sleep, random source, wall clock (tests).
+        limiter: ``{"storage": "redis://...", "strategy": "fixed-window"}`` for the targets'
+            ``rpm``/``tpm`` caps (default: in memory, moving window; needs ``limits``).
         **settings: any :class:`Settings` field (timeouts, retries, deadline,
             parallel_attempts, hedge_after_ms, hedge, cache_enabled, cache_ttl_seconds,
             circuit_*, retry_budget_*, …).
@@ -101,6 +103,8 @@ class Juggler:
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         rng: Callable[[], float] | None = None,
+        wall: Callable[[], float] | None = None,
+        limiter: Mapping[str, Any] | None = None,
         **settings: Unpack[SettingsKwargs],
     ) -> None:
         self.settings = settings_from(settings)
@@ -116,19 +120,30 @@ class Juggler:
             explicit, providers, self._clients, env=env, allow_cross_space=allow_cross_space
         )
         self.tier_neighbours = tier_neighbours
-        timing: dict[str, Any] = {"clock": clock, "sleep": sleep, "rng": rng}
+        timing: dict[str, Any] = {"clock": clock, "sleep": sleep, "rng": rng, "wall": wall}
         self.engine = Engine(
             self._fleet,
             self.settings,
             on_open=self._clients.drop_idle,
             shared=breaker_store,
             tier_neighbours=tier_neighbours,
+            limiter=limiter,
             **{k: v for k, v in timing.items() if v is not None},
         )
         self._health = Health(self.engine, self._fleet.chains)
         self._loop = LoopThread(on_stop=self._clients.aclose)
         # A Juggler dropped without close() must not leave its loop thread behind.
         weakref.finalize(self, self._loop.stop).atexit = False
+
+    @classmethod
+    def from_config(
+        cls, path: str | Path, *, env: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Juggler:
+        """A Juggler from a YAML or TOML file (``juggler/config.schema.json``); ``overrides``
+        (``http_client=``, ``clock=``, ...) win over it. Loading sends no request."""
+        from juggler._configfile import load_config
+
+        return cls(**{**load_config(path, env), "env": env, **overrides})
 
     def __repr__(self) -> str:
         chains = {c.value: [str(t) for t in ts] for c, ts in self._fleet.chains.items() if ts}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -40,6 +40,7 @@ from juggler._routing.admission import Gate
 from juggler._routing.options import CallOptions
 from juggler._routing.overlap import Overlap, Raced, overlap
 from juggler._routing.plan import Choices, plan_call
+from juggler._routing.traffic import Traffic
 from juggler._routing.record import (
     DEADLINE,
     LOST,
@@ -104,6 +105,7 @@ class Engine:
         on_open: Callable[[str], Awaitable[None]] | None = None,
         shared: Any = None,
         tier_neighbours: bool = False,
+        limiter: Mapping[str, Any] | None = None,
     ) -> None:
         s = settings
         self.fleet = fleet
@@ -123,6 +125,7 @@ class Engine:
         self.cache = ResponseCache(s.cache_ttl_seconds, s.cache_max_entries, clock)
         self.waits = wait_retry_after_or_jitter(s.retry_base_wait, s.retry_max_wait, rng)
         self.observers: list[AttemptObserver] = [lambda _t, a: self.health.observe(a)]
+        self.traffic = Traffic(fleet, self.gate, self.health, wall=wall, rng=rng, limiter=limiter)
 
     # ----- one call -----
 
@@ -165,7 +168,7 @@ class Engine:
 
     def plan(self, job: Job[Any], log: AttemptLog) -> list[Target]:
         """The call's targets; those left out (context window, …) are recorded as skipped."""
-        configured = [] if job.choices.targets is not None else self.fleet.chain(job.capability)
+        configured = self.traffic.configured(job)
         plan = plan_call(
             self.providers,
             configured,
@@ -280,8 +283,8 @@ class Engine:
             limit = max(0.0, min(limit, left))
         flight = InFlight(call, target, permit, call.log.reserve(), self.clock(), retry, hedged)
         try:
-            with anyio.fail_after(limit) as scope:
-                result = await op(self.providers[target.provider], target)
+            with anyio.fail_after(limit) as scope, self.traffic.sending(target) as sent:
+                result = sent.result = await op(self.providers[target.provider], target)
         except anyio.get_cancelled_exc_class():
             self.cancel(flight, LOST if call.options.concurrent else "cancelled")
             raise
