@@ -27,6 +27,7 @@ import accounting
 import hedge_tail
 import overhead
 import pool_isolation
+import ratelimit_429
 from _common import Row, figure, fmt_ratio, summary
 
 HERE = Path(__file__).resolve().parent
@@ -35,6 +36,7 @@ BENCHES: dict[str, Callable[[bool], list[Row]]] = {
     "hedge_tail": hedge_tail.run,
     "pool_isolation": pool_isolation.run,
     "accounting": accounting.run,
+    "ratelimit_429": ratelimit_429.run,
 }
 
 
@@ -91,6 +93,14 @@ NOTES = {
         "`httpx.Client` request through an in-process `MockTransport` (no network: a real "
         "provider call is hundreds of times longer). A genai-prices lookup is memoised per "
         "identical usage, model and day; a new usage pays the full `calc_price`."
+    ),
+    "ratelimit_429": (
+        f"Chain [Q, F]: Q (groq) allows {ratelimit_429.QUOTA} requests per "
+        f"{ratelimit_429.WINDOW:g} s and announces what is left in Groq's headers, then "
+        "answers 429 with Retry-After; F has no quota. 429s are counted at the simulator. "
+        "`Q answered` is how much of Q's quota the calls used (the breaker alone avoids 429s "
+        "by leaving Q idle long after its window reopens). Latency differs with the share "
+        "each provider serves, not with the policy's own cost."
     ),
     "overhead": (
         "Ratios are against raw `httpx.AsyncClient.post()` + `.json()` at the same concurrency "

@@ -223,13 +223,20 @@ class Traffic:
             with capture_rate_headers() as headers:
                 yield sent
         except ProviderError as exc:
-            self.book.observe(key, exc.headers or headers, self.wall(), status=exc.status_code)
+            self._observe(key, exc.headers or headers, exc.status_code)
             raise
         finally:
             self.in_flight.release(key)
-        self.book.observe(key, headers, self.wall())
+        self._observe(key, headers, None)
         if target.tpm and sent.result is not None:
             self.quota.correct(target, tokens, _used_tokens(sent.result))
+
+
+    def _observe(self, key: tuple[str, str], headers: Mapping[str, str], status: int | None) -> None:
+        # This request has left the in-flight count; the others still to be answered will
+        # spend the budget the vendor announced.
+        others = self.in_flight(key)
+        self.book.observe(key, headers, self.wall(), status=status, in_flight=others)
 
 
 def _state() -> _Planned:
