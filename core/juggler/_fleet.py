@@ -25,13 +25,14 @@ from juggler.providers.base import BaseProvider
 from juggler.providers.catalog import CATALOG, DEFAULT_ORDER
 from juggler.providers.transport import HttpClients
 
-__all__ = ["Fleet", "build_fleet"]
+__all__ = ["ChainSpec", "Fleet", "TargetSpec", "build_fleet"]
 
 logger = logging.getLogger("juggler")
 
-TargetSpec = str | Target | Mapping[str, Any]
-"""A chain entry: ``"provider/model"``, a ``Target``, ``{"target": ..., "rpm": ...}`` or a
-group ``{"group": [...], "strategy": "weighted"}``."""
+TargetSpec = str | Target
+ChainSpec = str | Target | Mapping[str, Any]
+"""A configured chain's entry: ``"provider/model"``, a ``Target``, ``{"target": ...,
+"rpm": ...}`` or a group ``{"group": [...], "strategy": "weighted"}``."""
 Position = Target | Group
 
 
@@ -62,7 +63,7 @@ class Fleet:
 
 
 def build_fleet(
-    explicit: Mapping[Capability, Sequence[TargetSpec] | None],
+    explicit: Mapping[Capability, Sequence[ChainSpec] | None],
     provider_configs: Mapping[str, Mapping[str, Any] | ProviderConfig | BaseProvider] | None,
     clients: HttpClients,
     *,

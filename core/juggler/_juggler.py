@@ -13,7 +13,7 @@ import httpx
 import juggler._routing.answers as calls
 import juggler._validate as check
 from juggler._config import ProviderConfig, SettingsKwargs, check_keywords, settings_from
-from juggler._fleet import TargetSpec, build_fleet
+from juggler._fleet import ChainSpec, TargetSpec, build_fleet
 from juggler._params import CHAT_PARAMS, ChatParams
 from juggler._responses import (
     ChatResponse,
@@ -64,8 +64,8 @@ class Juggler:
 
     Args:
         chat, embed, rerank, transcribe, speak: the chain per capability, as
-            ``"provider/model"`` strings or ``Target`` objects. Left out: every catalogued
-            provider whose ``<NAME>_API_KEY`` is set, in the default order.
+            ``"provider/model"``, ``Target`` or groups (README: "Spreading load"). Left
+            out: every catalogued provider whose ``<NAME>_API_KEY`` is set, in order.
         providers: ``{"groq": {"api_key": ..., "base_url": ...}}``; wins over the environment.
             A name that is not catalogued adds an OpenAI-compatible server (``base_url``).
         http_client: your own ``httpx.AsyncClient`` (proxies, certificates, transports).
@@ -88,12 +88,12 @@ class Juggler:
 
     def __init__(
         self,
-        chat: Sequence[TargetSpec] | None = None,
+        chat: Sequence[ChainSpec] | None = None,
         *,
-        embed: Sequence[TargetSpec] | None = None,
-        rerank: Sequence[TargetSpec] | None = None,
-        transcribe: Sequence[TargetSpec] | None = None,
-        speak: Sequence[TargetSpec] | None = None,
+        embed: Sequence[ChainSpec] | None = None,
+        rerank: Sequence[ChainSpec] | None = None,
+        transcribe: Sequence[ChainSpec] | None = None,
+        speak: Sequence[ChainSpec] | None = None,
         providers: Mapping[str, Mapping[str, Any] | ProviderConfig] | None = None,
         http_client: httpx.AsyncClient | None = None,
         allow_cross_space: bool = False,

@@ -40,7 +40,6 @@ from juggler._routing.admission import Gate
 from juggler._routing.options import CallOptions
 from juggler._routing.overlap import Overlap, Raced, overlap
 from juggler._routing.plan import Choices, plan_call
-from juggler._routing.traffic import Traffic
 from juggler._routing.record import (
     DEADLINE,
     LOST,
@@ -53,6 +52,7 @@ from juggler._routing.record import (
     final,
     give_up,
 )
+from juggler._routing.traffic import Traffic
 from juggler._types import Capability, Target
 from juggler.providers.base import BaseProvider
 

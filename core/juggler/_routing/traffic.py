@@ -232,7 +232,9 @@ class Traffic:
             self.quota.correct(target, tokens, _used_tokens(sent.result))
 
 
-    def _observe(self, key: tuple[str, str], headers: Mapping[str, str], status: int | None) -> None:
+    def _observe(
+        self, key: tuple[str, str], headers: Mapping[str, str], status: int | None
+    ) -> None:
         # This request has left the in-flight count; the others still to be answered will
         # spend the budget the vendor announced.
         others = self.in_flight(key)
@@ -254,5 +256,6 @@ def _used_tokens(result: Any) -> int | None:
     total = getattr(usage, "total_tokens", None)
     if total is not None:
         return int(total)
-    parts = [getattr(usage, n, None) for n in ("input_tokens", "output_tokens")]
-    return sum(int(p) for p in parts if p is not None) if any(p is not None for p in parts) else None
+    counts = (getattr(usage, "input_tokens", None), getattr(usage, "output_tokens", None))
+    parts = [int(p) for p in counts if p is not None]
+    return sum(parts) if parts else None
