@@ -34,3 +34,14 @@ def test_a_tpm_cap_skips_a_target_when_the_request_estimate_exceeds_it() -> None
 def test_an_unknown_limiter_key_is_refused_when_the_juggler_is_built() -> None:
     with pytest.raises(InvalidRequestError, match="limiter: unknown key 'store'"):
         Juggler(chat=["f/m"], providers={"f": FakeProvider("f")}, limiter={"store": "x"})
+
+
+def test_when_every_client_side_cap_is_spent_the_cap_that_frees_first_is_still_tried() -> None:
+    fakes = {"a": FakeProvider("a"), "b": FakeProvider("b")}
+    j = Juggler(chat=[{"target": "a/m", "rpm": 1}, {"target": "b/m", "rpm": 1}], providers=fakes)
+    first, second, third = (j.chat("hi") for _ in range(3))
+    j.close()
+    assert [first.provider, second.provider] == ["a", "b"]
+    # Both caps are spent; a's window started first, so a frees first and is asked.
+    assert third.provider == "a"
+    assert [(m.provider, m.outcome) for m in third.models_used] == [("a", "success")]
