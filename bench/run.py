@@ -31,6 +31,7 @@ import hedge_tail
 import overhead
 import peers
 import pool_isolation
+import ratelimit_429
 from _common import Row, figure, fmt_ratio, summary
 
 HERE = Path(__file__).resolve().parent
@@ -40,6 +41,7 @@ BENCHES: dict[str, Callable[[bool], list[Row]]] = {
     "hedge_tail": hedge_tail.run,
     "pool_isolation": pool_isolation.run,
     "accounting": accounting.run,
+    "ratelimit_429": ratelimit_429.run,
 }
 
 
@@ -135,6 +137,14 @@ NOTES = {
         "chain (A then B). Juggler rows use the default transport (httpx API on aiohttp's pool, "
         "the `fast` extra); `httpx pool` is the fallback without it. Failover: 24 calls, 8 in "
         "flight; A requests/call is counted at the server. Tail: hedging fires after 75 ms."
+    ),
+    "ratelimit_429": (
+        f"Chain [Q, F]: Q (groq) allows {ratelimit_429.QUOTA} requests per "
+        f"{ratelimit_429.WINDOW:g} s and announces what is left in Groq's headers, then "
+        "answers 429 with Retry-After; F has no quota. 429s are counted at the simulator. "
+        "`Q answered` is how much of Q's quota the calls used (the breaker alone avoids 429s "
+        "by leaving Q idle long after its window reopens). Latency differs with the share "
+        "each provider serves, not with the policy's own cost."
     ),
     "overhead": (
         "Ratios are against raw `httpx.AsyncClient.post()` + `.json()` at the same concurrency "

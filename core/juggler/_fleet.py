@@ -1,7 +1,10 @@
 """Building a Juggler's fleet: provider instances and one chain of targets per capability.
 
 Chains are explicit (``chat=["groq/llama-3.1-8b-instant", ...]``) or discovered: every
-catalogued provider whose key is set, in ``DEFAULT_ORDER``, with its default model.
+catalogued provider whose key is set, in ``DEFAULT_ORDER``, with its default model. A chain
+position may be a group of equivalent deployments (see ``juggler._routing.groups``): the fleet
+keeps both the positions (``Fleet.positions``, for per-call balancing) and the flat view of
+every target in configured order (``Fleet.chains``, for health, probes, the CLI and adapters).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from juggler._config import ProviderConfig, resolve_provider
 from juggler._exceptions import CapabilityNotConfiguredError, InvalidRequestError
+from juggler._routing.groups import Group, flatten, parse_chain
 from juggler._routing.plan import resolve_target, space_of
 from juggler._types import Capability, Target
 from juggler.providers import WIRE_FORMATS
@@ -21,19 +25,25 @@ from juggler.providers.base import BaseProvider
 from juggler.providers.catalog import CATALOG, DEFAULT_ORDER
 from juggler.providers.transport import HttpClients
 
-__all__ = ["Fleet", "build_fleet"]
+__all__ = ["ChainSpec", "Fleet", "TargetSpec", "build_fleet"]
 
 logger = logging.getLogger("juggler")
 
 TargetSpec = str | Target
+ChainSpec = str | Target | Mapping[str, Any]
+"""A configured chain's entry: ``"provider/model"``, a ``Target``, ``{"target": ...,
+"rpm": ...}`` or a group ``{"group": [...], "strategy": "weighted"}``."""
+Position = Target | Group
 
 
 @dataclass(slots=True)
 class Fleet:
-    """Provider instances by name, and the configured chain of each capability."""
+    """Provider instances by name, and the configured chain of each capability: as
+    positions (targets and groups) and as the flat list of every target."""
 
     providers: dict[str, BaseProvider] = field(default_factory=dict)
     chains: dict[Capability, list[Target]] = field(default_factory=dict)
+    positions: dict[Capability, list[Position]] = field(default_factory=dict)
 
     def chain(self, capability: Capability) -> list[Target]:
         """The configured chain, or a clear error naming providers that would offer it."""
@@ -53,7 +63,7 @@ class Fleet:
 
 
 def build_fleet(
-    explicit: Mapping[Capability, Sequence[TargetSpec] | None],
+    explicit: Mapping[Capability, Sequence[ChainSpec] | None],
     provider_configs: Mapping[str, Mapping[str, Any] | ProviderConfig | BaseProvider] | None,
     clients: HttpClients,
     *,
@@ -96,30 +106,48 @@ def build_fleet(
 
     for capability in Capability:
         given = explicit.get(capability)
+        positions: list[Position]
         if given is not None:
-            targets = [Target.parse(t) for t in given]
-            if not targets:
-                raise InvalidRequestError(f"{capability.value}=[] names no targets")
+            positions = parse_chain(given, where=capability.value)
         else:
-            targets = _discover(capability, configs, environ)
-        chain = []
-        for target in targets:
+            positions = list(_discover(capability, configs, environ))
+        resolved: dict[Target, Target] = {}
+        for target in flatten(positions):
             p = provider(target.provider)
             if capability not in p.capabilities:
                 offered = ", ".join(sorted(c.value for c in p.capabilities))
                 raise CapabilityNotConfiguredError(
                     f"{target} cannot serve {capability.value}: {p.name} offers {offered}"
                 )
-            chain.append(resolve_target(target, p.spec))
+            resolved[target] = resolve_target(target, p.spec)
+        chain = [resolved[t] for t in flatten(positions)]
         if capability is Capability.EMBED and chain:
             chain = _one_space(chain, explicit=given is not None, allow=allow_cross_space)
         fleet.chains[capability] = chain
+        fleet.positions[capability] = _keep(positions, resolved, chain)
     # Every provider the caller configured or holds a key for is ready for per-call targets
     # (``targets=``, a framework's ``model=``), even when no default chain names it.
     for name in [*DEFAULT_ORDER, *configs]:
         if name in configs or environ.get(CATALOG[name].api_key_env):
             provider(name)
     return fleet
+
+
+def _keep(
+    positions: Sequence[Position], resolved: Mapping[Target, Target], chain: Sequence[Target]
+) -> list[Position]:
+    """The positions with their targets resolved, less any the flat chain dropped (embedding
+    targets outside the first one's space)."""
+    kept = set(chain)
+    out: list[Position] = []
+    for position in positions:
+        if isinstance(position, Group):
+            members = tuple(resolved[m] for m in position.members if resolved[m] in kept)
+            if members:
+                out.append(Group(members, position.strategy, position.name))
+        elif resolved[position] in kept:
+            out.append(resolved[position])
+    return out
 
 
 def _needs_key(name: str, base_url: str) -> bool:

@@ -15,7 +15,7 @@ import juggler._routing.answers as calls
 import juggler._validate as check
 from juggler._config import ProviderConfig, SettingsKwargs, check_keywords, settings_from
 from juggler._env import load_env_file
-from juggler._fleet import TargetSpec, build_fleet
+from juggler._fleet import ChainSpec, TargetSpec, build_fleet
 from juggler._responses import (
     ChatResponse,
     EmbeddingResponse,
@@ -60,40 +60,34 @@ class Juggler:
 
     Args:
         chat, embed, rerank, transcribe, speak: the chain per capability, as
-            ``"provider/model"`` strings or ``Target`` objects. Left out: every catalogued
-            provider whose ``<NAME>_API_KEY`` is set, in the default order.
+            ``"provider/model"``, ``Target`` or groups (README: "Spreading load"). Left
+            out: every catalogued provider whose ``<NAME>_API_KEY`` is set, in order.
         providers: ``{"groq": {"api_key": ..., "base_url": ...}}``; wins over the environment.
             A name that is not catalogued adds an OpenAI-compatible server (``base_url``).
         http_client: your own ``httpx.AsyncClient`` (proxies, certificates, transports).
         allow_cross_space: let embedding fallback cross embedding spaces (see README).
         tier_neighbours: let ``tier=`` also take the neighbouring tiers, after the exact one.
         env: the environment to read keys from (default ``os.environ``).
-        breaker_store: share circuit state between processes, e.g.
-            ``juggler.state.redis.RedisBreakerStore(redis.asyncio.Redis())``.
-        budgets: spending caps, ``{"openai": {"usd": 5, "per": "day"},
-            "anthropic/claude-sonnet-4-5": {"usd": 1, "per": "hour"}}``; a spent target is
-            skipped until its window (UTC) rolls over.
-        telemetry, tracer_provider, meter_provider: OpenTelemetry spans and metrics
-            (``juggler[otel]``); by default the global providers, a no-op without an SDK.
-        env_file: read API keys from this ``.env`` file too (variables already set win;
-            ``juggler[dotenv]``).
-        clock, sleep, rng, wall: the engine's monotonic clock, sleep, random source and wall
-            clock (budget windows, health timestamps), injectable for tests.
-        **settings: any :class:`Settings` field (timeouts, retries, deadline,
-            parallel_attempts, hedge_after_ms, hedge, cache_enabled, cache_ttl_seconds,
-            circuit_*, retry_budget_*, …).
+        breaker_store: circuit state shared between processes (``juggler.state``).
+        budgets: spending caps, ``{"openai": {"usd": 5, "per": "day"}}`` (README: budgets).
+        telemetry, tracer_provider, meter_provider: OpenTelemetry (``juggler[otel]``).
+        env_file: also read keys from this ``.env`` (set variables win; ``juggler[dotenv]``).
+        clock, sleep, rng, wall: monotonic clock, sleep, random source, wall clock (tests).
+        limiter: ``{"storage": "redis://...", "strategy": "fixed-window"}`` for the targets'
+            ``rpm``/``tpm`` caps (default: in memory, moving window; needs ``limits``).
+        **settings: any :class:`Settings` field (timeouts, retries, circuit_*, …).
 
     Every call also takes ``deadline`` and the routing options (:class:`RoutingOptions`).
     """
 
     def __init__(
         self,
-        chat: Sequence[TargetSpec] | None = None,
+        chat: Sequence[ChainSpec] | None = None,
         *,
-        embed: Sequence[TargetSpec] | None = None,
-        rerank: Sequence[TargetSpec] | None = None,
-        transcribe: Sequence[TargetSpec] | None = None,
-        speak: Sequence[TargetSpec] | None = None,
+        embed: Sequence[ChainSpec] | None = None,
+        rerank: Sequence[ChainSpec] | None = None,
+        transcribe: Sequence[ChainSpec] | None = None,
+        speak: Sequence[ChainSpec] | None = None,
         providers: Mapping[str, Mapping[str, Any] | ProviderConfig] | None = None,
         http_client: httpx.AsyncClient | None = None,
         allow_cross_space: bool = False,
@@ -109,6 +103,7 @@ class Juggler:
         sleep: Callable[[float], Awaitable[None]] | None = None,
         rng: Callable[[], float] | None = None,
         wall: Callable[[], float] | None = None,
+        limiter: Mapping[str, Any] | None = None,
         **settings: Unpack[SettingsKwargs],
     ) -> None:
         self.settings = settings_from(settings)
@@ -137,12 +132,23 @@ class Juggler:
                 providers, budgets, self._fleet.providers, wall or time.time
             ),
             telemetry=telemetry or Telemetry(tracer_provider, meter_provider),
+            limiter=limiter,
             **{k: v for k, v in timing.items() if v is not None},
         )
         self._health = Health(self.engine, self._fleet.chains)
         self._loop = LoopThread(on_stop=self._clients.aclose)
         # A Juggler dropped without close() must not leave its loop thread behind.
         weakref.finalize(self, self._loop.stop).atexit = False
+
+    @classmethod
+    def from_config(
+        cls, path: str | Path, *, env: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Juggler:
+        """A Juggler from a YAML or TOML file (``juggler/config.schema.json``); ``overrides``
+        (``http_client=``, ``clock=``, ...) win over it. Loading sends no request."""
+        from juggler._configfile import load_config
+
+        return cls(**{**load_config(path, env), "env": env, **overrides})
 
     def __repr__(self) -> str:
         chains = {c.value: [str(t) for t in ts] for c, ts in self._fleet.chains.items() if ts}
@@ -168,8 +174,6 @@ class Juggler:
         """Hand a validated call to the engine (and start the background prober, once)."""
         self._health.start_background_probe()
         return await self.engine.run(job)
-
-    # ----- chat -----
 
     async def achat(
         self,
@@ -253,8 +257,6 @@ class Juggler:
         )  # fmt: skip
         return ChatStream(inner, self._loop.run)
 
-    # ----- embeddings, rerank -----
-
     async def aembed(
         self,
         texts: str | Sequence[str],
@@ -301,8 +303,6 @@ class Juggler:
         return calls.rerank_response(await self._run(job), documents, top_k)
 
     rerank = sync_twin(arerank)
-
-    # ----- speech to text, text to speech -----
 
     async def atranscribe(
         self,
@@ -357,8 +357,6 @@ class Juggler:
 
     speak = sync_twin(aspeak)
 
-    # ----- health -----
-
     def get_health_status(self) -> dict[str, dict[str, Any]]:
         """Per provider: circuit_state (closed / open / half_open), success_rate, p50_ms,
         p95_ms, requests, failures, last_success_at (epoch seconds), and under ``models`` the
@@ -372,8 +370,6 @@ class Juggler:
         return await self._health.check()
 
     health_check = sync_twin(ahealth_check)
-
-    # ----- lifecycle -----
 
     async def aclose(self) -> None:
         """Close the connection pools of the running event loop (and its background probe)."""

@@ -147,10 +147,18 @@ class RateLimitBook:
         now: float,
         *,
         status: int | None = None,
+        in_flight: int = 0,
     ) -> None:
         """Record what an answer's headers say. A 429 without budget headers but with
-        ``Retry-After`` counts as ``0 requests left`` until then."""
+        ``Retry-After`` counts as ``0 requests left`` until then.
+
+        ``in_flight``: other requests to ``key`` still unanswered. The vendor counted this
+        answer before some of them reached it, so its figure is lowered by one request each
+        (an underestimate corrects itself with the next answer; an overestimate is a 429)."""
         limits = parse_rate_headers(headers, now)
+        for lim in limits:
+            if lim.kind == "requests":
+                lim.remaining -= max(0, in_flight)
         if status == 429 and not any(lim.remaining <= 0 for lim in limits):
             wait = parse_retry_after(headers, now)
             if wait is not None:

@@ -79,6 +79,18 @@ class ClientQuota:
             self._limiter.hit(self._item(target.tpm), ident, "tokens", cost=tokens)
         return True
 
+    def reset_at(self, target: Target, tokens: int = 0) -> float:
+        """When ``target``'s exhausted cap frees up (wall-clock seconds since the epoch, as
+        ``limits`` counts); now if no cap is exhausted."""
+        import time
+
+        ident, latest = str(target), time.time()
+        for cap, kind, cost in ((target.rpm, "requests", 1), (target.tpm, "tokens", tokens)):
+            if cap and not self._limiter.test(self._item(cap), ident, kind, cost=max(1, cost)):
+                stats = self._limiter.get_window_stats(self._item(cap), ident, kind)
+                latest = max(latest, float(stats.reset_time))
+        return latest
+
     def correct(self, target: Target, estimated: int, actual: int | None) -> None:
         """Charge what the answer's usage showed beyond the estimate."""
         if target.tpm and actual is not None and actual > estimated:

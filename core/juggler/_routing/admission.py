@@ -73,10 +73,17 @@ class Gate:
         )
         self.budget = RetryBudget(s.retry_budget_ratio, s.retry_budget_min, s.retry_budget_window)
         self.checks: list[Check] = []
+        # Told each call's admitted chain before its first request (the rate-limit policy
+        # picks the soonest reset there when every target is predicted limited).
+        self.on_admit: list[Callable[[Sequence[Target]], None]] = []
 
     def admit(self, chain: Sequence[Target]) -> list[tuple[Target, bool]]:
         """Each target with ``force``: when every circuit is open, the target whose cool-down
-        ends soonest is tried anyway rather than failing with no request at all."""
+        ends soonest is tried anyway rather than failing with no request at all. Likewise,
+        when every target is predicted rate-limited, the admission checks exempt the one whose
+        reset comes first (see ``juggler._routing.traffic``)."""
+        for hook in self.on_admit:
+            hook(chain)
         now = self.clock()
         keys = [(t.provider, t.model) for t in chain]
         if not keys or any(self.breakers.remaining(k, now) == 0 for k in keys):

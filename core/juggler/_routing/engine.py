@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -36,6 +36,7 @@ from juggler._policy.retry import retry_if_transient, wait_retry_after_or_jitter
 from juggler._routing.accounting import Accounting, Metered, meter_of
 from juggler._routing.admission import Gate
 from juggler._routing.job import Job, Op
+from juggler._routing.options import retries_for
 from juggler._routing.overlap import Overlap, Raced, overlap
 from juggler._routing.plan import plan_call
 from juggler._routing.record import (
@@ -50,6 +51,7 @@ from juggler._routing.record import (
     final,
     give_up,
 )
+from juggler._routing.traffic import Traffic
 from juggler._telemetry import Telemetry
 from juggler._types import Target, Usage
 
@@ -67,8 +69,7 @@ logger = logging.getLogger("juggler")
 class Engine:
     """Walks a chain of targets for one call. Policy knobs come from ``Settings``.
 
-    ``clock``, ``sleep`` and ``rng`` are injectable so tests never wait for real; timeouts
-    use anyio's, so a test loop with virtual time drives them too.
+    ``clock``, ``sleep`` and ``rng`` are injectable so tests never wait for real.
     """
 
     def __init__(
@@ -85,6 +86,7 @@ class Engine:
         tier_neighbours: bool = False,
         accounting: Accounting | None = None,
         telemetry: Telemetry | None = None,
+        limiter: Mapping[str, Any] | None = None,
     ) -> None:
         s = settings
         self.fleet = fleet
@@ -108,6 +110,7 @@ class Engine:
         self.cache = ResponseCache(s.cache_ttl_seconds, s.cache_max_entries, clock)
         self.waits = wait_retry_after_or_jitter(s.retry_base_wait, s.retry_max_wait, rng)
         self.observers: list[AttemptObserver] = [lambda _t, a: self.health.observe(a)]
+        self.traffic = Traffic(fleet, self.gate, self.health, wall=wall, rng=rng, limiter=limiter)
 
     # ----- one call -----
 
@@ -169,7 +172,7 @@ class Engine:
 
     def plan(self, job: Job[Any], log: AttemptLog) -> list[Target]:
         """The call's targets; those left out (context window, …) are recorded as skipped."""
-        configured = [] if job.choices.targets is not None else self.fleet.chain(job.capability)
+        configured = self.traffic.configured(job)
         plan = plan_call(
             self.providers,
             configured,
@@ -222,7 +225,7 @@ class Engine:
         hedged: bool,
     ) -> Held[R]:
         target, force = lanes[index]
-        retries = self.retries_for(call, index, len(lanes))
+        retries = retries_for(call.options, self.settings, index, len(lanes))
         return await self.run_target(call, target, op, retries, force=force, hedged=hedged)
 
     # ----- one target: first attempt and tenacity retries -----
@@ -284,8 +287,8 @@ class Engine:
             limit = max(0.0, min(limit, left))
         flight = InFlight(call, target, permit, call.log.reserve(), self.clock(), retry, hedged)
         try:
-            with anyio.fail_after(limit) as scope:
-                result = await op(self.providers[target.provider], target)
+            with anyio.fail_after(limit) as scope, self.traffic.sending(target) as sent:
+                result = sent.result = await op(self.providers[target.provider], target)
         except anyio.get_cancelled_exc_class():
             self.cancel(flight, LOST if call.options.concurrent else "cancelled")
             raise
@@ -380,14 +383,6 @@ class Engine:
         return attempt
 
     # ----- per-call policy -----
-
-    def retries_for(self, call: Call, index: int, chain_length: int) -> int:
-        """Same-target retries: the last target left gets ``retries``, others
-        ``retries_per_target`` (0 by default: hand over at once, as a 429 should)."""
-        s, options = self.settings, call.options
-        if index == chain_length - 1:
-            return options.retries if options.retries is not None else s.retries
-        return s.retries_per_target
 
     def hedge_delay(self, call: Call, target: Target) -> float | None:
         """Seconds to wait on ``target`` before hedging, or None when not hedging."""

@@ -21,6 +21,7 @@ __all__ = [
     "ChatKwargs",
     "RoutingOptions",
     "call_options",
+    "retries_for",
     "split_options",
 ]
 
@@ -98,6 +99,15 @@ def _positive_number(value: Any) -> bool:
         and math.isfinite(value)
         and value > 0
     )
+
+
+def retries_for(options: CallOptions, settings: Settings, index: int, chain_length: int) -> int:
+    """Same-target retries at position ``index``: the last target left gets ``retries`` (the
+    call's, else the Juggler's), the others ``retries_per_target`` (0 by default: hand over
+    at once, as a 429 should)."""
+    if index == chain_length - 1:
+        return options.retries if options.retries is not None else settings.retries
+    return settings.retries_per_target
 
 
 def split_options(params: dict[str, Any]) -> dict[str, Any]:
