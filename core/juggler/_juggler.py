@@ -3,6 +3,7 @@ instance's own long-lived event-loop thread."""
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
@@ -44,6 +45,7 @@ from juggler.providers.types import (
     SpeechResult,
     TranscriptionResult,
 )
+from juggler.state import SharedState, as_shared_state
 
 __all__ = ["ChatKwargs", "Juggler"]
 
@@ -72,8 +74,10 @@ class Juggler:
         allow_cross_space: let embedding fallback cross embedding spaces (see README).
         tier_neighbours: let ``tier=`` also take the neighbouring tiers, after the exact one.
         env: the environment to read keys from (default ``os.environ``).
-        breaker_store: share circuit state between processes, e.g.
-            ``juggler.state.redis.RedisBreakerStore(redis.asyncio.Redis())``.
+        state: state shared between replicas: ``"redis://127.0.0.1:6379/0"`` (``juggler[redis]``)
+            or a :class:`juggler.state.SharedState`; default ``env["JUGGLER_STATE_URL"]``, else
+            in process. See README "Running many replicas".
+        breaker_store: deprecated alias of ``state=`` taking an old ``BreakerStore``.
         clock, sleep, rng: the engine's monotonic clock, sleep and random source (for tests).
         **settings: any :class:`Settings` field (timeouts, retries, deadline,
             parallel_attempts, hedge_after_ms, hedge, cache_enabled, cache_ttl_seconds,
@@ -98,6 +102,7 @@ class Juggler:
         tier_neighbours: bool = False,
         env: Mapping[str, str] | None = None,
         breaker_store: Any = None,
+        state: str | SharedState | None = None,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         rng: Callable[[], float] | None = None,
@@ -117,14 +122,21 @@ class Juggler:
         )
         self.tier_neighbours = tier_neighbours
         timing: dict[str, Any] = {"clock": clock, "sleep": sleep, "rng": rng}
+        # Shared state (issue 18): state= / JUGGLER_STATE_URL / breaker_store= (deprecated).
+        shared = as_shared_state(
+            state or breaker_store or (os.environ if env is None else env).get("JUGGLER_STATE_URL")
+        )
         self.engine = Engine(
             self._fleet,
             self.settings,
             on_open=self._clients.drop_idle,
-            shared=breaker_store,
+            shared=shared,
             tier_neighbours=tier_neighbours,
             **{k: v for k, v in timing.items() if v is not None},
         )
+        if shared is not None:  # health figures and cached answers reach the other replicas
+            self.engine.observers.append(shared.observe)
+            self.engine.cache.shared = shared
         self._health = Health(self.engine, self._fleet.chains)
         self._loop = LoopThread(on_stop=self._clients.aclose)
         # A Juggler dropped without close() must not leave its loop thread behind.
