@@ -195,13 +195,22 @@ class Gate:
         if blocks and len(blocks) == len(set(keys)):
             del blocks[min(blocks, key=blocks.__getitem__)]  # never block a whole chain
         self.shared_blocks = blocks
+        if not self.breakers.enabled:
+            return
         for key in keys:
-            if key in view.circuits or self.breakers.state(key, now) != "half_open":
+            remote = view.circuits.get(key)
+            if remote is None and self.breakers.state(key, now) != "half_open":
+                continue
+            if remote:  # still cooling down somewhere: adopted above
                 continue
             claim = await self.shared.claim_probe(key, self.probe_ttl)
+            breaker = self.breakers.get(key)
             if claim == "closed":  # a probe elsewhere succeeded
-                self.breakers.get(key).success(probe=True)
-            elif claim != "mine":  # another replica probes (or re-opened it)
+                breaker.success(probe=True)
+            elif claim == "mine":  # this replica probes; half-open here too, so that the
+                if not breaker.opened:  # probe's verdict is shared when it comes
+                    breaker.opened, breaker.open_until = True, now
+            else:  # another replica probes (or re-opened it): look again shortly
                 self.breakers.adopt(key, now, min(float(claim), self.probe_recheck))
 
     async def _best_effort(self, what: str, action: Callable[..., Any], *args: Any) -> Any:

@@ -25,7 +25,9 @@ ProbeClaim = Literal["mine", "closed"] | float
 class SharedView:
     """What the other replicas know about a call's targets, read in one round trip."""
 
-    circuits: dict[Key, float] = field(default_factory=dict)  # seconds of cool-down left
+    # Seconds of cool-down left of circuits opened somewhere; 0.0: the cool-down is over but no
+    # probe has closed it yet (half-open for every replica: ask ``claim_probe``).
+    circuits: dict[Key, float] = field(default_factory=dict)
     blocked: dict[Key, float] = field(default_factory=dict)  # rate-limited: seconds to reset
     retries: tuple[int, int] = (0, 0)  # fleet-wide (requests, retries) in this window
 

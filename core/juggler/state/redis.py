@@ -4,7 +4,7 @@ Keys (all under ``prefix``, default ``juggler:``, and all with a time-to-live, s
 share one Redis and a crashed replica leaves nothing behind for long):
 
 ==============================  ==========================================================
-``{p}open:{provider}/{model}``  a circuit opening; PX = the cool-down
+``{p}open:{provider}/{model}``  a circuit opening; PX = the cool-down + ``probe_grace``
 ``{p}probe:{…}``                the half-open probe lock (SET NX PX): one replica probes
 ``{p}closed:{…}``               a probe elsewhere closed the circuit (PX ``closed_ttl``)
 ``{p}rl:{…}``                   rate-limited ("0 requests left"); PX = until the reset
@@ -42,11 +42,13 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisBreakerStore", "RedisBudgetStore", "RedisState"]
 
-# Atomically: still open somewhere → its PTTL; closed by a probe elsewhere → "closed";
+# An opening lives ``probe_grace`` past its cool-down: in that time it is "half-open" for every
+# replica, including one that never saw it open, so only the lock holder sends a request.
+# Atomically: still cooling down → the time left; closed by a probe elsewhere → "closed";
 # else take the probe lock (or already hold it) → "mine"; else another replica probes.
 _CLAIM = """
 local left = redis.call('PTTL', KEYS[1])
-if left > 0 then return {'open', left} end
+if left > tonumber(ARGV[3]) then return {'open', left - tonumber(ARGV[3])} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'closed', 0} end
 if redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[1]) then return {'mine', 0} end
 if redis.call('GET', KEYS[3]) == ARGV[2] then return {'mine', 0} end
@@ -68,7 +70,9 @@ class RedisState:
     ``timeout``: bound of every operation (seconds); ``retry_after``: how long a failed store
     is skipped before the next try; ``health_samples``: latencies kept per target;
     ``retry_window``: the fleet-wide retry-budget window; ``closed_ttl``: how long a "closed by
-    a probe" fact is kept; ``url``: for the sync budget client (else budgets stay local).
+    a probe" fact is kept; ``probe_grace``: how long after its cool-down an opening stays
+    half-open for every replica (until a probe closes or re-opens it); ``url``: for the sync
+    budget client (else budgets stay local).
     """
 
     def __init__(
@@ -82,6 +86,7 @@ class RedisState:
         health_ttl: float = 3600.0,
         retry_window: float = 10.0,
         closed_ttl: float = 10.0,
+        probe_grace: float = 60.0,
         url: str | None = None,
     ) -> None:
         self.client = client
@@ -91,6 +96,7 @@ class RedisState:
         self.health_ttl = health_ttl
         self.retry_window = retry_window
         self.closed_ttl = closed_ttl
+        self.probe_grace = probe_grace
         self.url = url
         self.guard = Guard("redis", timeout=timeout, retry_after=retry_after)
         self.guard.on_recover = self._republish
@@ -149,7 +155,11 @@ class RedisState:
             n = len(keys)
             opens, blocks, counts = answers[:n], answers[n : 2 * n], answers[2 * n]
             return SharedView(
-                circuits={k: ms / 1000 for k, ms in zip(keys, opens, strict=True) if ms > 0},
+                circuits={
+                    k: max(0.0, ms / 1000 - self.probe_grace)
+                    for k, ms in zip(keys, opens, strict=True)
+                    if ms > 0
+                },
                 blocked={k: ms / 1000 for k, ms in zip(keys, blocks, strict=True) if ms > 0},
                 retries=(int(counts[0] or 0), int(counts[1] or 0)),
             )
@@ -180,7 +190,7 @@ class RedisState:
 
         async def go() -> None:
             pipe = self.client.pipeline(transaction=True)
-            pipe.set(self._k("open", key), "1", px=_ms(seconds))
+            pipe.set(self._k("open", key), "1", px=_ms(seconds + self.probe_grace))
             pipe.delete(self._k("probe", key), self._k("closed", key))
             await pipe.execute()
 
@@ -205,7 +215,8 @@ class RedisState:
         keys = [self._k("open", key), self._k("closed", key), self._k("probe", key)]
 
         async def go() -> ProbeClaim:
-            kind, ms = await self._claim(keys=keys, args=[_ms(seconds), self._token])
+            args = [_ms(seconds), self._token, _ms(self.probe_grace)]
+            kind, ms = await self._claim(keys=keys, args=args)
             kind = _text(kind)
             if kind in ("mine", "closed"):
                 return kind  # type: ignore[return-value]
@@ -229,7 +240,7 @@ class RedisState:
         if live:
             pipe = self.client.pipeline(transaction=True)
             for key, seconds in live.items():
-                pipe.set(self._k("open", key), "1", px=_ms(seconds))
+                pipe.set(self._k("open", key), "1", px=_ms(seconds + self.probe_grace))
             await pipe.execute()
 
     # ----- reads off the hot path -----
