@@ -98,9 +98,9 @@ def test_four_replicas_stop_at_a_shared_budget(replicas, redis_url):
 
     spent = replicas.starmap(worker.spend, [(redis_url, prefix, budget, cost, 4)] * 4, chunksize=1)
 
-    total = sum(spent)
-    assert budget <= total < budget + 4 * cost  # at most one call in flight per replica
-    assert min(spent) > 0  # the budget really was shared by all four
+    # Alone, each replica would spend the whole budget (4 x 1.05); shared, the four stop
+    # together, over by at most the calls in flight when it ran out (one per replica).
+    assert budget <= sum(spent) < budget + 4 * cost
 
 
 def test_a_rate_limit_seen_by_one_replica_is_skipped_by_the_others(replicas, sim, redis_url):
