@@ -55,7 +55,9 @@ def test_exactly_one_replica_of_four_probes_when_the_cool_down_ends(replicas, si
     providers = sim.providers_config()
     # The first replica opens groq for 0.3 s; the four others re-open it for 60 s (their own
     # cool-down doubled) when the one probe fails.
-    replicas.apply(worker.calls, (redis_url, providers, CHAIN, 5, {**FAST, "circuit_cooldown": 0.3}))
+    replicas.apply(
+        worker.calls, (redis_url, providers, CHAIN, 5, {**FAST, "circuit_cooldown": 0.3})
+    )
     client = redis.Redis.from_url(redis_url)
     deadline = time.monotonic() + 10
     while client.pttl(GROQ) > 60_000 and time.monotonic() < deadline:  # cool-down running
@@ -77,7 +79,9 @@ def test_exactly_one_replica_of_four_probes_when_the_cool_down_ends(replicas, si
 
 def test_a_probe_that_succeeds_closes_the_circuit_for_every_replica(replicas, sim, redis_url):
     providers = sim.providers_config()
-    replicas.apply(worker.calls, (redis_url, providers, CHAIN, 5, {**FAST, "circuit_cooldown": 0.3}))
+    replicas.apply(
+        worker.calls, (redis_url, providers, CHAIN, 5, {**FAST, "circuit_cooldown": 0.3})
+    )
     sim.set_scenario("groq", Scenario())  # groq recovers
     client = redis.Redis.from_url(redis_url)
     deadline = time.monotonic() + 10
@@ -128,5 +132,7 @@ def test_an_answer_cached_by_one_replica_is_served_to_another(replicas, redis_ur
     assert hit is not None
     result, target = hit
     assert (result.content, result.usage.total_tokens, str(target)) == (
-        "four", 5, "groq/llama-3.1-8b-instant"
+        "four",
+        5,
+        "groq/llama-3.1-8b-instant",
     )
