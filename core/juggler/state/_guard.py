@@ -1,6 +1,8 @@
 """A circuit on the shared store itself: bounded operations, a fallback, logged once.
 
-Every store operation runs under a short timeout (default 50 ms). On a failure (timeout,
+Every store operation runs under a short timeout (default 50 ms); until the store has answered
+once, the first connection (TCP, the client's handshake, in a process that is still warming up)
+gets ``first_timeout`` (default 250 ms) instead. On a failure (timeout,
 refused connection, any error) the caller gets the fallback answer ("nothing shared") and the
 store is skipped for ``retry_after`` seconds; then the next operation tries it again. The
 transition down and the way back up are each logged once, never per call. Coming back up runs
@@ -32,11 +34,14 @@ class Guard:
         name: str,
         *,
         timeout: float = 0.05,
+        first_timeout: float = 0.25,
         retry_after: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
         self.timeout = timeout
+        self.first_timeout = max(timeout, first_timeout)
+        self.answered = False
         self.retry_after = retry_after
         self.clock = clock
         self.up = True
@@ -54,11 +59,12 @@ class Guard:
         if not self.usable():
             return fallback
         try:
-            with anyio.fail_after(self.timeout):
+            with anyio.fail_after(self.timeout if self.answered else self.first_timeout):
                 value = await action()
         except Exception as exc:  # a sick store must never fail the call
             self.failed(what, exc)
             return fallback
+        self.answered = True
         if not self.up:
             await self.recovered()
         return value
@@ -72,6 +78,7 @@ class Guard:
         except Exception as exc:
             self.failed(what, exc)
             return fallback
+        self.answered = True
         if not self.up:
             self.up = True
             logger.warning("juggler: shared state (%s) is back", self.name)

@@ -109,13 +109,14 @@ class RedisState:
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> RedisState:
-        """A RedisState with its own client: no retries inside redis-py (the guard decides),
-        connect and socket timeouts equal to ``timeout``."""
+        """A RedisState with its own client: no retries inside redis-py (the guard decides
+        when to try again, and bounds each operation by ``timeout``)."""
         from redis.asyncio import Redis
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
 
-        timeout = float(options.get("timeout", 0.05))
+        # The guard bounds every operation; these only stop a socket from waiting forever.
+        timeout = max(0.25, float(options.get("timeout", 0.05)))
         client = Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 0), retry_on_timeout=False,
@@ -327,7 +328,7 @@ class RedisBudgetStore:
         from redis.retry import Retry
 
         client = Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout,
+            url, socket_timeout=timeout, socket_connect_timeout=max(0.25, timeout),
             retry=Retry(NoBackoff(), 0), retry_on_timeout=False,
         )  # fmt: skip
         return cls(client, prefix=prefix)
