@@ -52,7 +52,7 @@ def calls(
 def spend(url: str, prefix: str, usd: float, cost: float, parties: int) -> float:
     """Charge ``cost`` per call to a shared budget until it refuses; what this replica spent."""
     from juggler._policy.budget import Budgets
-    from juggler.state.redis import RedisBudgetStore
+    from juggler.state.budget import RedisBudgetStore
 
     budgets = Budgets.parse(
         {"sim": {"usd": usd, "per": "day"}},

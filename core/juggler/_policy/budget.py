@@ -17,7 +17,7 @@ whose price is unknown (``cost_usd is None``) is not counted: price the model in
 ``providers=`` if a budget must cover it.
 
 State lives behind :class:`BudgetStore` (in process by default);
-:class:`juggler.state.redis.RedisBudgetStore` shares it between replicas (``INCRBYFLOAT`` on
+:class:`juggler.state.budget.RedisBudgetStore` shares it between replicas (``INCRBYFLOAT`` on
 ``key:window_start``, expiring with the window) without touching this logic.
 """
 
