@@ -104,3 +104,26 @@ def test_the_codec_never_rebuilds_a_class_from_outside_juggler():
 def test_a_value_the_codec_cannot_carry_is_refused_not_pickled():
     with pytest.raises(TypeError):
         dumps(ChatResult(content="hi", model="m", raw=object()))
+
+
+async def test_reading_shared_state_never_outlasts_the_call_deadline():
+    import time
+
+    from juggler._config import settings_from
+    from juggler._routing.admission import Gate
+    from juggler.state.memory import MemoryState
+
+    class Frozen(MemoryState):
+        async def read(self, keys):  # a backend with no timeout of its own
+            await anyio.sleep(30)
+            raise AssertionError("never reached")
+
+    def note(*args, **kwargs):
+        return None
+
+    gate = Gate(settings_from({}), clock=time.monotonic, sleep=anyio.sleep, note=note,
+                shared=Frozen())  # fmt: skip
+    target = Target(provider="groq", model="llama-3.1-8b-instant")
+
+    with anyio.fail_after(2):
+        await gate.sync_shared([target], left=0.05)

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import inspect
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
+
+import anyio
 
 from juggler._attempts import ModelAttempt
 from juggler._exceptions import redact
@@ -177,41 +180,44 @@ class Gate:
         elif error is None and permit.probe and self.shared is not None:
             await self.shared.close_circuit(permit.key)
 
-    async def sync_shared(self, chain: Sequence[Target]) -> None:
+    async def sync_shared(self, chain: Sequence[Target], left: float | None = None) -> None:
         """Adopt what other replicas know about ``chain`` (one round trip): circuits they
         opened, targets they saw rate-limited, the fleet's retry budget. A circuit whose
         cool-down is over here is probed by one replica only: the others wait a moment and
-        look again (or close it, when that probe succeeded)."""
+        look again (or close it, when that probe succeeded). ``left``: seconds left of the
+        call's deadline; the shared store never takes longer than that (nor its own timeout).
+        """
         if self.shared is None:
             return
-        keys = [(t.provider, t.model) for t in chain]
-        view = await self.shared.read(keys)
-        now = self.clock()
-        for key, seconds in view.circuits.items():
-            self.breakers.adopt(key, now, seconds)
-        if isinstance(self.budget, SharedRetryBudget):
-            self.budget.fleet = view.retries
-        blocks = {k: now + s for k, s in view.blocked.items()}
-        if blocks and len(blocks) == len(set(keys)):
-            del blocks[min(blocks, key=blocks.__getitem__)]  # never block a whole chain
-        self.shared_blocks = blocks
-        if not self.breakers.enabled:
-            return
-        for key in keys:
-            remote = view.circuits.get(key)
-            if remote is None and self.breakers.state(key, now) != "half_open":
-                continue
-            if remote:  # still cooling down somewhere: adopted above
-                continue
-            claim = await self.shared.claim_probe(key, self.probe_ttl)
-            breaker = self.breakers.get(key)
-            if claim == "closed":  # a probe elsewhere succeeded
-                breaker.success(probe=True)
-            elif claim == "mine":  # this replica probes; half-open here too, so that the
-                if not breaker.opened:  # probe's verdict is shared when it comes
-                    breaker.opened, breaker.open_until = True, now
-            else:  # another replica probes (or re-opened it): look again shortly
-                self.breakers.adopt(key, now, min(float(claim), self.probe_recheck))
+        with anyio.move_on_after(math.inf if left is None else max(0.0, left)):
+            keys = [(t.provider, t.model) for t in chain]
+            view = await self.shared.read(keys)
+            now = self.clock()
+            for key, seconds in view.circuits.items():
+                self.breakers.adopt(key, now, seconds)
+            if isinstance(self.budget, SharedRetryBudget):
+                self.budget.fleet = view.retries
+            blocks = {k: now + s for k, s in view.blocked.items()}
+            if blocks and len(blocks) == len(set(keys)):
+                del blocks[min(blocks, key=blocks.__getitem__)]  # never block a whole chain
+            self.shared_blocks = blocks
+            if not self.breakers.enabled:
+                return
+            for key in keys:
+                remote = view.circuits.get(key)
+                if remote is None and self.breakers.state(key, now) != "half_open":
+                    continue
+                if remote:  # still cooling down somewhere: adopted above
+                    continue
+                claim = await self.shared.claim_probe(key, self.probe_ttl)
+                breaker = self.breakers.get(key)
+                if claim == "closed":  # a probe elsewhere succeeded
+                    breaker.success(probe=True)
+                elif claim == "mine":  # this replica probes; half-open here too, so that the
+                    if not breaker.opened:  # probe's verdict is shared when it comes
+                        breaker.opened, breaker.open_until = True, now
+                else:  # another replica probes (or re-opened it): look again shortly
+                    self.breakers.adopt(key, now, min(float(claim), self.probe_recheck))
 
     async def _best_effort(self, what: str, action: Callable[..., Any], *args: Any) -> Any:
         """Run a side task of the breaker (closing idle connections). Its failure must not
