@@ -17,10 +17,21 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-# Debian packages the tests use: redis-server, for the shared-circuit test against a real
-# Redis. Best effort: without root or apt-get that one test skips, saying why.
+# Debian packages the tests use: redis-server, for the shared-state tests (tests/state/) against
+# a real Redis. The tests start their own server on a free loopback port in a temporary
+# directory and stop it by PID; nothing here starts a server. Installed where missing when we
+# are root with apt-get; `make test` fails if that install fails (it would otherwise skip the
+# Redis tests silently). Without root or apt-get the Redis tests skip, saying why.
 $(SYSDEPS): | $(PY)
-	@command -v redis-server >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null 2>&1; } || echo "note: redis-server could not be installed; its test will skip"
+	@if command -v redis-server >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing redis-server (apt-get)"; \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server \
+		  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		       --no-install-recommends redis-server; }; } >/dev/null \
+		|| { echo "error: apt-get could not install redis-server" >&2; exit 1; }; \
+		command -v redis-server >/dev/null 2>&1 || { echo "error: redis-server missing after install" >&2; exit 1; }; \
+	else echo "note: redis-server is not installed and cannot be (needs root + apt-get); the Redis tests will skip"; fi
 	touch $(SYSDEPS)
 
 # The bench extra: the profiler, matplotlib, and the tools Juggler is compared with.
@@ -37,7 +48,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check core langchain_juggler llamaindex_juggler tests bench
 	$(VENV)/bin/mypy
 
-test: lint $(SYSDEPS)
+test: $(SYSDEPS) lint
 	$(VENV)/bin/pytest -q
 
 # Juggler against raw httpx/aiohttp, the openai SDK, LangChain and LiteLLM (~7 minutes):

@@ -43,12 +43,9 @@ from juggler._telemetry import Telemetry
 from juggler._types import Capability, Target
 from juggler.providers.base import BaseProvider
 from juggler.providers.transport import HttpClients
-from juggler.providers.types import (
-    ChatResult,
-    RerankResult,
-    SpeechResult,
-    TranscriptionResult,
-)
+from juggler.providers.types import ChatResult, RerankResult, SpeechResult, TranscriptionResult
+from juggler.state import SharedState
+from juggler.state.factory import resolve_state
 
 __all__ = ["Juggler"]
 
@@ -68,7 +65,9 @@ class Juggler:
         allow_cross_space: let embedding fallback cross embedding spaces (see README).
         tier_neighbours: let ``tier=`` also take the neighbouring tiers, after the exact one.
         env: the environment to read keys from (default ``os.environ``).
-        breaker_store: circuit state shared between processes (``juggler.state``).
+        state: state shared between replicas, ``"redis://host:6379/0"`` or a
+            :class:`juggler.state.SharedState` (default ``JUGGLER_STATE_URL``, else in process).
+        breaker_store: deprecated alias of ``state=`` taking an old ``BreakerStore``.
         budgets: spending caps, ``{"openai": {"usd": 5, "per": "day"}}`` (README: budgets).
         telemetry, tracer_provider, meter_provider: OpenTelemetry (``juggler[otel]``).
         env_file: also read keys from this ``.env`` (set variables win; ``juggler[dotenv]``).
@@ -99,6 +98,7 @@ class Juggler:
         tracer_provider: Any = None,
         meter_provider: Any = None,
         env_file: str | Path | None = None,
+        state: str | SharedState | None = None,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         rng: Callable[[], float] | None = None,
@@ -122,14 +122,15 @@ class Juggler:
         )
         self.tier_neighbours = tier_neighbours
         timing: dict[str, Any] = {"clock": clock, "sleep": sleep, "rng": rng, "wall": wall}
+        shared = resolve_state(state, breaker_store, env)
         self.engine = Engine(
             self._fleet,
             self.settings,
             on_open=self._clients.drop_idle,
-            shared=breaker_store,
+            shared=shared,
             tier_neighbours=tier_neighbours,
             accounting=Accounting.build(
-                providers, budgets, self._fleet.providers, wall or time.time
+                providers, budgets, self._fleet.providers, wall or time.time, shared
             ),
             telemetry=telemetry or Telemetry(tracer_provider, meter_provider),
             limiter=limiter,
@@ -375,6 +376,8 @@ class Juggler:
         """Close the connection pools of the running event loop (and its background probe)."""
         self._health.stop_background_probe()
         await self._clients.aclose()
+        if self.engine.gate.shared is not None:
+            await self.engine.gate.shared.aclose()
 
     def close(self) -> None:
         """Close every pool and stop the loop thread. Safe to call twice. A sync call still

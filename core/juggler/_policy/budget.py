@@ -16,9 +16,9 @@ out still finish and are counted, so it can be overshot by what those attempts c
 whose price is unknown (``cost_usd is None``) is not counted: price the model in
 ``providers=`` if a budget must cover it.
 
-State lives behind :class:`BudgetStore` (in process by default); a shared store (Redis
-``INCRBYFLOAT`` on ``key:window_start`` with an expiry) can replace it without touching this
-logic.
+State lives behind :class:`BudgetStore` (in process by default);
+:class:`juggler.state.budget.RedisBudgetStore` shares it between replicas (``INCRBYFLOAT`` on
+``key:window_start``, expiring with the window) without touching this logic.
 """
 
 from __future__ import annotations
@@ -76,8 +76,11 @@ class BudgetStore(Protocol):
         """Dollars spent under ``key`` in the window starting at ``window_start``."""
         ...
 
-    def add(self, key: str, window_start: float, usd: float) -> float:
-        """Add ``usd`` to that window's counter; return the new total."""
+    def add(
+        self, key: str, window_start: float, usd: float, window_end: float | None = None
+    ) -> float:
+        """Add ``usd`` to that window's counter; return the new total. ``window_end`` lets a
+        shared store expire the counter with its window."""
         ...
 
 
@@ -93,7 +96,9 @@ class MemoryBudgetStore:
         start, total = self._spend.get(key, (window_start, 0.0))
         return total if start == window_start else 0.0
 
-    def add(self, key: str, window_start: float, usd: float) -> float:
+    def add(
+        self, key: str, window_start: float, usd: float, window_end: float | None = None
+    ) -> float:
         """Add spend; a newer window replaces the old counter."""
         with self._lock:
             start, total = self._spend.get(key, (window_start, 0.0))
@@ -156,8 +161,8 @@ class Budgets:
         if not usd:
             return
         for key in self._keys(provider, model):
-            start, _ = window_of(self._budgets[key].per, now)
-            self._store.add(key, start, usd)
+            start, end = window_of(self._budgets[key].per, now)
+            self._store.add(key, start, usd, end)
 
     def snapshot(self, now: float) -> dict[str, dict[str, Any]]:
         """Each budget's window for ``get_health_status()`` and ``juggler health``."""

@@ -8,6 +8,11 @@ Defaults: ``ttl=300`` s (the seed's ``cache_ttl_seconds``: long enough to absorb
 duplicate requests from a burst of users, short enough that a changed prompt template or
 model update shows within minutes) and ``max_entries=1024`` (least recently used go first;
 a chat answer is a few KB, so the cache stays within a few MB).
+
+Shared between replicas: with ``shared`` set (a :class:`~juggler.state.SharedState`, e.g.
+Redis), :meth:`ResponseCache.aget` falls back to the shared cache on a local miss and
+:meth:`ResponseCache.aput` writes through. Answers travel as tagged JSON
+(:mod:`juggler.state._codec`), never pickle. A store that is down only costs the misses.
 """
 
 from __future__ import annotations
@@ -17,14 +22,20 @@ import copy
 import dataclasses
 import hashlib
 import json
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from juggler._types import Target
 
+if TYPE_CHECKING:
+    from juggler.state.base import SharedState
+
 __all__ = ["ResponseCache", "cache_key", "canonical_json"]
+
+logger = logging.getLogger("juggler")
 
 
 def _fresh(result: Any) -> Any:
@@ -75,8 +86,10 @@ class ResponseCache:
         ttl: float = 300.0,
         max_entries: int = 1024,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedState | None = None,
     ) -> None:
         self.ttl = ttl
+        self.shared = shared
         self.max_entries = max_entries
         # Each value carries its own expiry time, so a per-call TTL can differ from the
         # default. An OrderedDict is the LRU: a hit moves to the end, the front goes first.
@@ -111,6 +124,43 @@ class ResponseCache:
             del self._store[stale]
         while len(self._store) > self.max_entries:
             self._store.popitem(last=False)
+
+    async def aget(self, key: str) -> tuple[Any, Target] | None:
+        """:meth:`get`, then the shared cache on a local miss (kept locally once found)."""
+        hit = self.get(key)
+        if hit is not None or self.shared is None:
+            return hit
+        text = await self.shared.cache_get(key)
+        if text is None:
+            return None
+        from juggler.state._codec import loads
+
+        try:
+            entry = loads(text)
+            result, target = entry["result"], entry["target"]
+            if not isinstance(target, Target):
+                raise TypeError("not a target")
+        except Exception as exc:  # a malformed or foreign entry is a miss, never a crash
+            logger.debug("juggler: ignoring a shared cache entry: %s", type(exc).__name__)
+            return None
+        self.misses -= 1
+        self.hits += 1
+        self.put(key, result, target)
+        return _fresh(result), target
+
+    async def aput(self, key: str, result: Any, target: Target, ttl: float | None = None) -> None:
+        """:meth:`put`, and write through to the shared cache."""
+        self.put(key, result, target, ttl)
+        seconds = self.ttl if ttl is None else ttl
+        if self.shared is None or seconds <= 0:
+            return
+        from juggler.state._codec import dumps
+
+        try:
+            text = dumps({"result": result, "target": target})
+        except TypeError:  # an answer type the codec does not carry stays local
+            return
+        await self.shared.cache_put(key, text, seconds)
 
     def clear(self) -> None:
         """Forget everything."""

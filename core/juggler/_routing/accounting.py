@@ -52,12 +52,15 @@ class Accounting:
         budgets: Mapping[str, Any] | None,
         known: Mapping[str, Any],
         wall: Callable[[], float] = time.time,
+        shared: Any = None,
     ) -> Accounting:
         """From the Juggler's ``providers=`` (user prices) and ``budgets=``, checked now:
-        ``known`` (the configured providers) lets a misspelt budget key be caught."""
+        ``known`` (the configured providers) lets a misspelt budget key be caught. With
+        ``shared`` state (Redis) the spend is counted across replicas."""
         configs = {k: v for k, v in (providers or {}).items() if not isinstance(v, BaseProvider)}
         pricer = Pricer.from_providers(configs)
-        return cls(pricer, Budgets.parse(budgets, providers=known), wall=wall)
+        store = shared.budget_store() if shared is not None and budgets else None
+        return cls(pricer, Budgets.parse(budgets, providers=known, store=store), wall=wall)
 
     def check(self, call: Call, target: Target) -> str | None:
         """The gate's budget check: the skip reason when ``target``'s budget is spent."""

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import inspect
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
+
+import anyio
 
 from juggler._attempts import ModelAttempt
 from juggler._exceptions import redact
@@ -20,6 +23,8 @@ from juggler._policy.breaker import BreakerConfig, Breakers, Permit
 from juggler._policy.retry import RetryBudget
 from juggler._routing.record import DEADLINE, AttemptLog, Call, Skipped, cut_by_deadline
 from juggler._types import Target
+from juggler.state import SharedState, as_shared_state
+from juggler.state._retry import SharedRetryBudget
 
 if TYPE_CHECKING:
     from juggler._config import Settings
@@ -37,8 +42,9 @@ class Gate:
     """Admission control for one Juggler: breakers, retry budget, shared circuits.
 
     ``note(log, target, outcome, elapsed, ...)`` records a refusal; ``sleep`` waits before a
-    retry; ``on_open(provider)`` runs when a circuit opens; ``shared`` is the optional store
-    of circuits shared between replicas (sync or async methods).
+    retry; ``on_open(provider)`` runs when a circuit opens; ``shared`` is the optional state
+    shared between replicas: a :class:`~juggler.state.SharedState`, a URL, or an old
+    ``BreakerStore`` (see :func:`juggler.state.as_shared_state`).
     """
 
     def __init__(
@@ -56,7 +62,6 @@ class Gate:
         self.sleep = sleep
         self.note = note
         self.on_open = on_open
-        self.shared = shared
         self.breakers = Breakers(
             BreakerConfig(
                 window=s.circuit_window,
@@ -76,6 +81,25 @@ class Gate:
         # Told each call's admitted chain before its first request (the rate-limit policy
         # picks the soonest reset there when every target is predicted limited).
         self.on_admit: list[Callable[[Sequence[Target]], None]] = []
+        # Shared state (Redis, or an old breaker_store=): typed, guarded by its own timeouts.
+        self.shared: SharedState | None = as_shared_state(shared)
+        # The half-open probe lock is held at most one attempt's timeout (a crashed prober
+        # frees it); replicas that lose the race look again this soon.
+        self.probe_ttl = max(1.0, float(s.timeout))
+        self.probe_recheck = 0.25
+        self.shared_blocks: dict[tuple[str, str], float] = {}  # rate-limited: clock() at reset
+        if self.shared is not None:
+            self.budget = SharedRetryBudget(
+                s.retry_budget_ratio, s.retry_budget_min, s.retry_budget_window, self.shared
+            )
+
+            def blocked_elsewhere(call: Call, target: Target) -> str | None:
+                until = self.shared_blocks.get((target.provider, target.model))
+                if until is not None and until > self.clock():
+                    return "rate limit: 0 requests left (seen by another replica)"
+                return None
+
+            self.checks.append(blocked_elsewhere)
 
     def admit(self, chain: Sequence[Target]) -> list[tuple[Target, bool]]:
         """Each target with ``force``: when every circuit is open, the target whose cool-down
@@ -153,34 +177,61 @@ class Gate:
             self.breakers.release(permit)
             return
         opened = self.breakers.record(permit, self.clock(), error)
-        provider, model = permit.key
+        provider, _ = permit.key
         if opened:
-            seconds = self.breakers.remaining(permit.key, self.clock())
-            await self._best_effort(
-                "share an open circuit", "publish_open", provider, model, seconds
-            )
+            if self.shared is not None:  # never raises; bounded by the store's timeout
+                seconds = self.breakers.remaining(permit.key, self.clock())
+                await self.shared.open_circuit(permit.key, seconds)
             if self.on_open is not None:
                 await self._best_effort("close idle connections", self.on_open, provider)
-        elif error is None and permit.probe:
-            await self._best_effort("share a closed circuit", "clear", provider, model)
+        elif error is None and permit.probe and self.shared is not None:
+            await self.shared.close_circuit(permit.key)
 
-    async def sync_shared(self, chain: Sequence[Target]) -> None:
-        """Adopt circuits other replicas opened (optional shared state, e.g. Redis)."""
-        keys = [(t.provider, t.model) for t in chain]
-        remote = await self._best_effort("read shared circuits", "open_remaining", keys)
-        now = self.clock()
-        for key, seconds in (remote or {}).items():
-            self.breakers.adopt(tuple(key), now, float(seconds))  # type: ignore[arg-type]
+    async def sync_shared(self, chain: Sequence[Target], left: float | None = None) -> None:
+        """Adopt what other replicas know about ``chain`` (one round trip): circuits they
+        opened, targets they saw rate-limited, the fleet's retry budget. A circuit whose
+        cool-down is over here is probed by one replica only: the others wait a moment and
+        look again (or close it, when that probe succeeded). ``left``: seconds left of the
+        call's deadline; the shared store never takes longer than that (nor its own timeout).
+        """
+        if self.shared is None:
+            return
+        with anyio.move_on_after(math.inf if left is None else max(0.0, left)):
+            keys = [(t.provider, t.model) for t in chain]
+            view = await self.shared.read(keys)
+            now = self.clock()
+            for key, seconds in view.circuits.items():
+                self.breakers.adopt(key, now, seconds)
+            if isinstance(self.budget, SharedRetryBudget):
+                self.budget.fleet = view.retries
+            blocks = {k: now + s for k, s in view.blocked.items()}
+            if blocks and len(blocks) == len(set(keys)):
+                del blocks[min(blocks, key=blocks.__getitem__)]  # never block a whole chain
+            self.shared_blocks = blocks
+            if not self.breakers.enabled:
+                return
+            for key in keys:
+                remote = view.circuits.get(key)
+                if remote is None and self.breakers.state(key, now) != "half_open":
+                    continue
+                if remote:  # still cooling down somewhere: adopted above
+                    continue
+                claim = await self.shared.claim_probe(key, self.probe_ttl)
+                breaker = self.breakers.get(key)
+                if claim == "closed":  # a probe elsewhere succeeded
+                    breaker.success(probe=True)
+                elif claim == "mine":  # this replica probes; half-open here too, so that the
+                    if not breaker.opened:  # probe's verdict is shared when it comes
+                        breaker.opened, breaker.open_until = True, now
+                else:  # another replica probes (or re-opened it): look again shortly
+                    self.breakers.adopt(key, now, min(float(claim), self.probe_recheck))
 
-    async def _best_effort(self, what: str, action: str | Callable[..., Any], *args: Any) -> Any:
-        """Run a side task of the breaker (the shared store, closing idle connections). Its
-        failure (say, Redis down) must not fail the call: the local breaker still works, so
-        it is logged and the call goes on."""
-        if isinstance(action, str) and self.shared is None:
-            return None
-        run = getattr(self.shared, action) if isinstance(action, str) else action
+    async def _best_effort(self, what: str, action: Callable[..., Any], *args: Any) -> Any:
+        """Run a side task of the breaker (closing idle connections). Its failure must not
+        fail the call: it is logged and the call goes on. (The shared store needs no such
+        wrapper: every one of its operations is bounded and falls back by itself.)"""
         try:
-            value = run(*args)
+            value = action(*args)
             return await value if inspect.isawaitable(value) else value
         except Exception as exc:
             logger.warning(

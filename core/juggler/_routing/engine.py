@@ -111,6 +111,9 @@ class Engine:
         self.waits = wait_retry_after_or_jitter(s.retry_base_wait, s.retry_max_wait, rng)
         self.observers: list[AttemptObserver] = [lambda _t, a: self.health.observe(a)]
         self.traffic = Traffic(fleet, self.gate, self.health, wall=wall, rng=rng, limiter=limiter)
+        if self.gate.shared is not None:  # health figures and answers reach other replicas
+            self.observers.append(self.gate.shared.observe)
+            self.cache.shared = self.gate.shared
 
     # ----- one call -----
 
@@ -139,14 +142,14 @@ class Engine:
         key = None
         if job.options.cache and job.cache_fields is not None:
             key = cache_key(job.capability.value, chain, job.cache_fields)
-            hit = self.cache.get(key)
+            hit = await self.cache.aget(key)
             if hit is not None:
                 result, target = hit
                 fresh = AttemptLog(listener=log.listener)
                 self.note(fresh, target, "cache_hit", 0.0)
                 return Routed(result, target, fresh.attempts, 0.0, cached=True, cache_key=key)
         call = self.start(job, log)
-        await self.gate.sync_shared(chain)
+        await self.gate.sync_shared(chain, call.left(self.clock()))
         lanes = self.gate.admit(chain)
         if job.options.concurrent and len(lanes) > 1:
             raced: Raced[Held[R]] = await overlap(
@@ -165,7 +168,7 @@ class Engine:
             metered = job.meter(won.result)
             await self.settle(won.attempt, at=won.attempt.answered_at, metered=metered)
             if key is not None:
-                self.cache.put(key, won.result, won.target, job.options.cache_ttl)
+                await self.cache.aput(key, won.result, won.target, job.options.cache_ttl)
         latency = (self.clock() - call.started) * 1000.0
         return Routed(won.result, won.target, log.attempts, latency, attempt=won.attempt,
                       cache_key=key)  # fmt: skip

@@ -228,8 +228,12 @@ class Health:
         )
 
     def status(self) -> dict[str, dict[str, Any]]:
-        """See :meth:`juggler.Juggler.get_health_status`."""
-        return health_status(self.engine, self.chains)
+        """See :meth:`juggler.Juggler.get_health_status`; with shared state (Redis) configured,
+        its own health is under ``"shared_state"`` (up or down, last error, timeouts)."""
+        status = health_status(self.engine, self.chains)
+        if self.engine.gate.shared is not None:
+            status["shared_state"] = self.engine.gate.shared.state_status()
+        return status
 
     async def check(self) -> dict[str, bool]:
         """See :meth:`juggler.Juggler.ahealth_check`."""

@@ -20,6 +20,7 @@ task or in the child tasks of its hedged or raced attempts, which inherit it.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -103,6 +104,8 @@ class Traffic:
         limiter: Mapping[str, Any] | None = None,
     ) -> None:
         self.fleet = fleet
+        self.shared = gate.shared
+        self._publishing: set[asyncio.Task[None]] = set()
         self.health = health
         self.wall = wall
         self.draw = _Draw(rng)
@@ -237,7 +240,14 @@ class Traffic:
         # This request has left the in-flight count; the others still to be answered will
         # spend the budget the vendor announced.
         others = self.in_flight(key)
-        self.book.observe(key, headers, self.wall(), status=status, in_flight=others)
+        now = self.wall()
+        self.book.observe(key, headers, now, status=status, in_flight=others)
+        reset = self.book.reset_at(key, now)
+        if reset is not None and self.shared is not None:
+            # Tell the other replicas, in the background: the store bounds its own time.
+            task = asyncio.get_running_loop().create_task(self.shared.block(key, reset - now))
+            self._publishing.add(task)
+            task.add_done_callback(self._publishing.discard)
 
 
 def _state() -> _Planned:

@@ -1,29 +1,24 @@
-"""Optional shared state between processes (replicas of one service).
+"""State shared between processes (replicas of one service), behind one typed interface.
 
-A ``BreakerStore`` shares circuit openings: when one replica opens a circuit, the others skip
-that target too, within one call, instead of each paying for five failures of its own.
-``juggler.state.redis.RedisBreakerStore`` is the Redis backend (``pip install
-'juggler[redis]'``); pass it as ``Juggler(breaker_store=...)``.
+:class:`SharedState` is what the engine uses: circuit openings and the half-open probe lock,
+health figures, the retry budget, rate-limit "blocked until" facts, budget spend and the
+response cache. :class:`~juggler.state.memory.MemoryState` is the in-process default (shares
+nothing); :class:`~juggler.state.redis.RedisState` shares through Redis
+(``pip install 'juggler[redis]'``), selected by ``Juggler(state="redis://host:6379/0")`` or
+the ``JUGGLER_STATE_URL`` environment variable.
+
+A shared store must never take calls down: every operation of a backend is bounded by a short
+timeout, and a failing backend answers with "nothing shared" (the local state decides) while
+a circuit on the store skips it until it is retried. See :mod:`juggler.state._guard`.
+
+``BreakerStore`` is the older, circuits-only interface (``Juggler(breaker_store=...)``, now a
+deprecated alias); :func:`as_shared_state` adapts one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Mapping
-from typing import Protocol
+from juggler.state.base import BreakerStore, Key, ProbeClaim, SharedState, SharedView
+from juggler.state.factory import as_shared_state, open_state
 
-__all__ = ["BreakerStore"]
-
-
-class BreakerStore(Protocol):
-    """What the engine needs from a shared breaker backend (sync or async methods)."""
-
-    def publish_open(self, provider: str, model: str, seconds: float) -> Awaitable[None] | None:
-        """Record that (provider, model) is open for ``seconds``."""
-
-    def clear(self, provider: str, model: str) -> Awaitable[None] | None:
-        """Record that (provider, model) closed again."""
-
-    def open_remaining(
-        self, keys: Iterable[tuple[str, str]]
-    ) -> Awaitable[Mapping[tuple[str, str], float]] | Mapping[tuple[str, str], float]:
-        """Seconds of cool-down left for each of ``keys`` that another replica opened."""
+__all__ = ["BreakerStore", "Key", "ProbeClaim", "SharedState", "SharedView", "as_shared_state",
+           "open_state"]  # fmt: skip
