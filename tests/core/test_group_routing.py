@@ -73,7 +73,7 @@ async def test_least_busy_sends_calls_away_from_a_member_with_a_call_in_flight()
             return await super().chat(model, request)
 
     fakes: dict[str, FakeProvider] = {"slow": Slow("slow"), "quick": FakeProvider("quick")}
-    j = Juggler(chat=[_group("least-busy", "slow/m", "quick/m")], providers=fakes)
+    j = Juggler(chat=[_group("least-busy", "slow/m", "quick/m")], providers=fakes, env={})
     with anyio.fail_after(10):  # without in-flight counts the calls would wait on "slow"
         async with anyio.create_task_group() as tg:
             tg.start_soon(j.achat, HI)  # ties keep the configured order: this one waits on "slow"
