@@ -50,3 +50,11 @@ def test_the_readme_coverage_list_is_what_the_bundled_prices_cover() -> None:
     assert f"{len(rows) - len(UNPRICED)} of the {len(rows)} default models are priced" in SECTION
     for _, model in UNPRICED - {(p, m) for p, m in UNPRICED if p in ("nvidia", "jina")}:
         assert f"`{model}`" in SECTION
+
+
+def test_the_readme_cost_tracking_use_case_runs_and_prints_what_it_says(capsys) -> None:
+    block = SECTION.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(block, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    expected = [line.removeprefix("# ") for line in block.splitlines()[-4:]]
+    assert printed == expected

@@ -228,9 +228,13 @@ class Health:
         )
 
     def status(self) -> dict[str, dict[str, Any]]:
-        """See :meth:`juggler.Juggler.get_health_status`; with shared state (Redis) configured,
-        its own health is under ``"shared_state"`` (up or down, last error, timeouts)."""
+        """See :meth:`juggler.Juggler.get_health_status`. Beside the providers: ``"budgets"``
+        (spend in each budget's window) when budgets are set, and ``"shared_state"`` (up or
+        down, last error, timeouts) when Redis is configured."""
         status = health_status(self.engine, self.chains)
+        accounts = self.engine.accounting
+        if accounts.budgets:  # spend against each budget in its current window
+            status["budgets"] = accounts.budgets.snapshot(accounts.wall())
         if self.engine.gate.shared is not None:
             status["shared_state"] = self.engine.gate.shared.state_status()
         return status

@@ -304,10 +304,16 @@ def health(
         if not configured_providers(juggler):
             raise CliError("no provider has a key set (see `juggler providers`)")
         results = probe_all(juggler)
+        budgets = juggler.get_health_status().get("budgets") or {}
         if as_json:
-            jsonout.emit(jsonout.health_json(results))
+            jsonout.emit({**jsonout.health_json(results), "budgets": budgets})
         else:
             console().print(probe_table(results))
+            for key, b in budgets.items():
+                console().print(
+                    f"budget {key}: ${b['spent_usd']:.4f} of ${b['usd']:.2f} per {b['per']}, "
+                    f"resets {b['resets_at']}"
+                )
     finally:
         juggler.close()
     down = [r.provider for r in results if r.state == "down"]
