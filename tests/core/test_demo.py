@@ -250,3 +250,23 @@ def test_demo_hedge_step_says_who_won_the_race() -> None:
         won = f"instead of about {SLOW_MS:.0f} ms" in result.stdout
         lost = "the slow target answered first this time" in result.stdout
         assert won != lost
+
+
+def test_demo_hedge_step_says_what_the_hedged_call_cost() -> None:
+    result = runner.invoke(app, ["demo"], env=no_keys())
+    assert result.exit_code == 0, result.output
+    if hedging_available():
+        line = next(s for s in result.stdout.splitlines() if "hedged call cost" in s)
+        assert "$0.0" in line and "at demo prices" in line
+
+
+def test_the_cli_attempt_table_has_a_cost_column() -> None:
+    from juggler import ModelAttempt
+    from juggler.cli.tables import models_used_table
+
+    attempt = ModelAttempt(
+        provider="openai", model="m", success=True, outcome="success", attempt=1, cost_usd=0.00042
+    )
+    table = models_used_table([attempt])
+    assert "cost" in [c.header for c in table.columns]
+    assert "$0.000420" in list(table.columns[8].cells)

@@ -108,8 +108,9 @@ def _ms(value: Any) -> str:
 def models_used_table(attempts: Iterable[Any], *, title: str | None = "models_used") -> Table:
     """A table of a call's attempts, one row each, in call order.
 
-    Columns: #, provider, model, outcome, status, error_type, error, ms, flags (``retry``,
-    ``hedged``). ``attempts`` holds ``ModelAttempt`` objects or mappings with the same keys.
+    Columns: #, provider, model, outcome, status, error_type, error, ms, cost (US dollars;
+    blank when the price is unknown), flags (``retry``, ``hedged``). ``attempts`` holds
+    ``ModelAttempt`` objects or mappings with the same keys.
     """
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)
     table.add_column("#", justify="right", style="dim", no_wrap=True)
@@ -120,6 +121,7 @@ def models_used_table(attempts: Iterable[Any], *, title: str | None = "models_us
     table.add_column("error_type", no_wrap=True)
     table.add_column("error", overflow="fold")
     table.add_column("ms", justify="right", no_wrap=True)
+    table.add_column("cost", justify="right", no_wrap=True)
     table.add_column("flags", no_wrap=True)
     for index, attempt in enumerate(attempts, start=1):
         outcome = str(_field(attempt, "outcome", ""))
@@ -134,9 +136,15 @@ def models_used_table(attempts: Iterable[Any], *, title: str | None = "models_us
             str(_field(attempt, "error_type") or ""),
             _short(_field(attempt, "error")),
             _ms(_field(attempt, "elapsed_ms")),
+            _usd(_field(attempt, "cost_usd")),
             " ".join(flags),
         )
     return table
+
+
+def _usd(value: Any) -> str:
+    """A cost in US dollars, to the micro-dollar; blank when unknown."""
+    return "" if value is None else f"${float(value):.6f}"
 
 
 def _as_dict(obj: Any) -> dict[str, Any] | None:

@@ -197,6 +197,7 @@ class ResilienceStory:
                 return
             from juggler.cli.demo.fleet import PROMPT
 
+            config = _with_demo_prices(config, chain)
             with self._juggler(chain, config, env, hedge_after_ms=HEDGE_MS) as juggler:
                 started = time.perf_counter()
                 answer = juggler.chat(PROMPT)
@@ -206,6 +207,7 @@ class ResilienceStory:
             else:  # a machine too loaded for the hedge to win: say so, do not pretend
                 line = f"the slow target answered first this time ({took:.0f} ms)"
             self.story.out.print(line)
+            self.story.out.print(_hedge_cost(answer.models_used))
             self.story.result(str(answer), answer.models_used)
         finally:
             if self.live:
@@ -217,3 +219,28 @@ def _wire(name: str) -> str | None:
     from juggler.providers.catalog import CATALOG
 
     return None if name in CATALOG else "openai"
+
+
+# Illustrative prices (US dollars per million tokens) so the demo can show money; a real
+# deployment uses genai-prices' bundled table or its own providers={...: {"prices": ...}}.
+_DEMO_PRICE = {"input_per_mtok": 0.20, "output_per_mtok": 0.60}
+
+
+def _with_demo_prices(config: Mapping[str, Any], chain: Sequence[str]) -> dict[str, Any]:
+    out = {name: dict(entry) for name, entry in config.items()}
+    for target in chain:
+        provider, model = target.split("/", 1)
+        if provider in out and "prices" not in out[provider]:
+            out[provider]["prices"] = {model: _DEMO_PRICE}
+    return out
+
+
+def _hedge_cost(attempts: Sequence[Any]) -> str:
+    """What the hedge cost: the answer's price, and the cancelled attempt's said to be
+    unknown (the vendor may still bill its prompt) rather than counted as free."""
+    known = [a.cost_usd for a in attempts if a.cost_usd is not None]
+    unknown = [f"{a.provider} ({a.outcome})" for a in attempts
+               if a.cost_usd is None and a.outcome != "skipped"]  # fmt: skip
+    total = f"${sum(known):.6f} at demo prices" if known else "unknown (no price)"
+    tail = f"; price unknown for {', '.join(unknown)}" if unknown else ""
+    return f"what the hedged call cost: {total}{tail}"
