@@ -37,7 +37,11 @@ def spawn(
     """Start the pinned simulator process; wait until it listens."""
     slow = {str(scenarios[n].seed): list(v) for n, v in (bimodal or {}).items()}
     config = json.dumps(
-        {"scenarios": {n: s.to_json() for n, s in scenarios.items()}, "bimodal": slow}
+        {
+            "scenarios": {n: s.to_json() for n, s in scenarios.items()},
+            "bimodal": slow,
+            "any_model": True,  # the bench names models freely
+        }
     )
     process = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), config], stdout=subprocess.PIPE, text=True
@@ -54,7 +58,7 @@ def spawn(
 
 
 def _child(config: dict[str, object]) -> None:
-    from juggler.testing import _spawn
+    from juggler.testing import _child as child_main
 
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {SERVER_CPU})
@@ -70,7 +74,7 @@ def _child(config: dict[str, object]) -> None:
             return (slow_ms if rng.random() < p_slow else self.latency_ms) / 1000.0
 
         Scenario.sample_latency = sample  # type: ignore[method-assign]
-    _spawn.main([json.dumps(config)])
+    child_main.main([json.dumps(config)])
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import juggler._validate as check
 from juggler._config import ProviderConfig, SettingsKwargs, check_keywords, settings_from
 from juggler._env import load_env_file
 from juggler._fleet import ChainSpec, TargetSpec, build_fleet
+from juggler._params import check_wires
 from juggler._responses import (
     ChatResponse,
     EmbeddingResponse,
@@ -37,13 +38,13 @@ from juggler._routing.options import (
 from juggler._routing.plan import Choices
 from juggler._routing.probe import Health
 from juggler._routing.record import Routed
-from juggler._routing.stream import AsyncChatStream, Opened, opener
+from juggler._routing.stream import AsyncChatStream, opener
 from juggler._sync import ChatStream, LoopThread, sync_twin
 from juggler._telemetry import Telemetry
 from juggler._types import Capability, Target
 from juggler.providers.base import BaseProvider
 from juggler.providers.transport import HttpClients
-from juggler.providers.types import ChatResult, RerankResult, SpeechResult, TranscriptionResult
+from juggler.providers.types import RerankResult, SpeechResult, TranscriptionResult
 from juggler.state import SharedState
 from juggler.state.factory import resolve_state
 
@@ -171,6 +172,30 @@ class Juggler:
         else so a bad value fails first."""
         return call_options(self.settings, {**given, "deadline": deadline})
 
+    def _chat_job(
+        self,
+        messages: Any,
+        choices: Choices,
+        deadline: float | None,
+        params: Mapping[str, Any],
+        *,
+        stream: bool,
+    ) -> Job[Any]:
+        """A checked chat call as a Job: keywords, options and input first (before any
+        request), then each planned target's wire must honour every parameter given."""
+        check_keywords(params, CHAT_KEYWORDS, "chat()")
+        given = dict(params)
+        options = self._options(split_options(given), deadline)
+        request = check.chat_request(messages, **given)
+        providers = self._fleet.providers
+
+        def honoured(chain: Sequence[Target]) -> None:
+            check_wires(request, [(str(t), providers.get(t.provider)) for t in chain])
+
+        op: Any = opener(request) if stream else (lambda p, t: p.chat(t.model, request))
+        return Job(Capability.CHAT, op, options, request.cache_fields(), request, choices,
+                   stream=stream, check=honoured)  # fmt: skip
+
     async def _run(self, job: Job[R]) -> Routed[R]:
         """Hand a validated call to the engine (and start the background prober, once)."""
         self._health.start_background_probe()
@@ -191,19 +216,8 @@ class Juggler:
         """Chat with fallback. ``params``: temperature, max_tokens, top_p, stop, tools,
         tool_choice, response_format, seed, extra_body, and the routing options
         (parallel_attempts, hedge_after_ms, hedge, cache_enabled, cache_ttl_seconds)."""
-        check_keywords(params, CHAT_KEYWORDS, "chat()")
-        given: dict[str, Any] = dict(params)
-        options = self._options(split_options(given), deadline)
-        request = check.chat_request(messages, **given)
         choices = Choices(targets, model, tier, preferred_provider, preferred_model)
-        job: Job[ChatResult] = Job(
-            Capability.CHAT,
-            lambda p, t: p.chat(t.model, request),
-            options,
-            request.cache_fields(),
-            request,
-            choices,
-        )
+        job = self._chat_job(messages, choices, deadline, params, stream=False)
         return calls.chat_response(await self._run(job))
 
     chat = sync_twin(achat)
@@ -222,21 +236,9 @@ class Juggler:
     ) -> AsyncChatStream:
         """Stream a chat answer with fallback before the first token (``async for``). Takes
         the routing options too; hedging and racing apply before the first token."""
-        check_keywords(params, CHAT_KEYWORDS, "chat()")
-        given: dict[str, Any] = dict(params)
-        options = self._options(split_options(given), deadline)
-        request = check.chat_request(messages, **given)
         choices = Choices(targets, model, tier, preferred_provider, preferred_model)
-        job: Job[Opened] = Job(
-            Capability.CHAT,
-            opener(request),
-            options,
-            request.cache_fields(),
-            request,
-            choices,
-            stream=True,
-        )
-        return AsyncChatStream(self.engine, job)
+        return AsyncChatStream(self.engine, self._chat_job(messages, choices, deadline, params,
+                                                          stream=True))  # fmt: skip
 
     def stream_chat(
         self,

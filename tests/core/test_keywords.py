@@ -79,3 +79,16 @@ def test_per_call_timeout_and_retries_are_checked_before_any_request(juggler, fa
     with pytest.raises(InvalidRequestError, match="retries must be an int"):
         juggler.chat("hi", retries=True)
     assert fake.calls == []
+
+
+def test_a_parameter_a_planned_target_cannot_honour_is_refused_before_any_request():
+    import httpx
+
+    sent: list[httpx.Request] = []
+    client = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: sent.append(r)))  # type: ignore[arg-type,return-value]
+    juggler = Juggler(
+        ["anthropic/claude-sonnet-4-5"], env={"ANTHROPIC_API_KEY": "k"}, http_client=client
+    )
+    with juggler, pytest.raises(InvalidRequestError, match="presence_penalty"):
+        juggler.chat("hi", presence_penalty=0.5)
+    assert sent == []

@@ -184,6 +184,8 @@ class Engine:
             request=job.request,
             tier_neighbours=self.tier_neighbours,
         )
+        if job.check is not None:
+            job.check(plan.targets)
         for target, reason in plan.skipped:
             self.note(log, target, "skipped", 0.0, note=reason)
         return plan.targets

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -27,7 +27,8 @@ class Job(Generic[R]):
 
     ``cache_fields`` is everything that changes the answer (None: never cached); ``request``
     lets the planner check context windows; ``stream`` makes ``op`` a stream opener;
-    ``meter`` reads an answer's usage (tokens, or units such as audio seconds) for pricing.
+    ``meter`` reads an answer's usage (tokens, or units such as audio seconds) for pricing;
+    ``check`` sees the planned targets before any request (and may refuse the call).
     """
 
     capability: Capability
@@ -38,3 +39,4 @@ class Job(Generic[R]):
     choices: Choices = field(default_factory=Choices)
     stream: bool = False
     meter: Callable[[Any], Metered] = meter_of
+    check: Callable[[Sequence[Target]], None] | None = None
