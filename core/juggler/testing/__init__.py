@@ -9,13 +9,23 @@
 Importing this package registers the ``fake`` wire format.
 """
 
-from juggler.testing._fake import FakeCall, FakeProvider, FakeStream
+from juggler.testing._fake import (
+    FakeCall,
+    FakeDelay,
+    FakeHang,
+    FakeHttpError,
+    FakeProvider,
+    FakeStream,
+)
 from juggler.testing._pytest import simulator_fixture
 from juggler.testing._scenario import Scenario
 from juggler.testing._simulator import ProviderSimulator
 
 __all__ = [
     "FakeCall",
+    "FakeDelay",
+    "FakeHang",
+    "FakeHttpError",
     "FakeProvider",
     "FakeStream",
     "ProviderSimulator",
