@@ -4,7 +4,9 @@
   Jina APIs on ``127.0.0.1``, each provider following a :class:`Scenario` (latency, error
   rates, hangs, dropped connections, cut streams, malformed JSON).
 * :class:`FakeProvider` is its in-process twin: a provider whose answers and failures are
-  scripted per call, for unit tests of code that uses a Juggler.
+  scripted per call, for unit tests of code that uses a Juggler. Its steps besides answers
+  and exceptions: :class:`FakeHttpError` (classified like a real HTTP error answer),
+  :class:`FakeDelay`, :class:`FakeHang` and :class:`FakeStream`.
 
 Importing this package registers the ``fake`` wire format.
 """

@@ -2,7 +2,8 @@
 
 Each call to the provider takes the next step of its script:
 
-* a ``str``: the chat answer (streamed word by word);
+* a ``str``: the chat answer (streamed word by word) or the transcript (embed and rerank
+  ignore it);
 * a ``ToolCall`` or a list of them: a chat answer that calls tools;
 * an exception (e.g. ``RateLimitError("slow down")``): raised as this attempt's failure;
 * a result object (``ChatResult``, ``EmbedResult``, ``RerankResult``,
@@ -36,7 +37,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anyio
@@ -230,7 +231,11 @@ class FakeProvider(BaseProvider):
         step = await self._next(Capability.CHAT, model, request)
         if isinstance(step, FakeStream):
             for delta in step.deltas:
-                yield delta if isinstance(delta, ChatDelta) else ChatDelta(text=delta, model=model)
+                # a copy: a script (or `then`) may hand out the same stream many times
+                if isinstance(delta, ChatDelta):
+                    yield replace(delta)
+                else:
+                    yield ChatDelta(text=delta, model=model)
             if isinstance(step.error, FakeHttpError):
                 raise step.error.error(self.name, model)
             if step.error is not None:
