@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _resilience_fakes import VirtualTime, fail, ok, outcomes, scripted_juggler
+from _resilience_fakes import VirtualTime, outcomes, scripted_juggler
 
 from juggler import AllProvidersFailedError
 from juggler._exceptions import (
@@ -14,6 +14,7 @@ from juggler._exceptions import (
     ServerError,
 )
 from juggler._policy.breaker import BreakerConfig, Breakers, CircuitBreaker
+from juggler.testing import FakeHttpError
 
 KEY = ("a", "m")
 
@@ -125,7 +126,7 @@ def test_when_every_target_is_open_the_soonest_to_cool_down_is_chosen():
 def test_an_open_target_is_skipped_without_a_request_and_recorded():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
-    fakes["a"].plan(default=fail(503))
+    fakes["a"].plan(then=FakeHttpError(503))
 
     async def main():
         for _ in range(5):
@@ -136,13 +137,13 @@ def test_an_open_target_is_skipped_without_a_request_and_recorded():
     assert outcomes(response) == [("a", "skipped"), ("b", "success")]
     skipped = response.models_used[0]
     assert (skipped.success, skipped.error, skipped.status_code) == (False, "circuit open", None)
-    assert fakes["a"].calls == 5
+    assert len(fakes["a"].calls) == 5
 
 
 def test_after_the_cooldown_a_probe_call_closes_the_circuit():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
-    fakes["a"].plan(*[fail(500)] * 5, default=ok())
+    fakes["a"].plan(*[FakeHttpError(500)] * 5, then="ok from a")
 
     async def main():
         for _ in range(5):
@@ -158,8 +159,8 @@ def test_after_the_cooldown_a_probe_call_closes_the_circuit():
 def test_when_every_circuit_is_open_the_soonest_is_tried_anyway():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
-    fakes["a"].plan(*[fail(500)] * 5, default=ok())
-    fakes["b"].plan(*[fail(500)] * 5, default=ok())
+    fakes["a"].plan(*[FakeHttpError(500)] * 5, then="ok from a")
+    fakes["b"].plan(*[FakeHttpError(500)] * 5, then="ok from b")
 
     async def main():
         for _ in range(5):
@@ -180,7 +181,7 @@ def test_an_opening_circuit_closes_the_providers_idle_connections():
         dropped.append(provider)
 
     juggler.engine.gate.on_open = record
-    fakes["a"].plan(default=fail(500))
+    fakes["a"].plan(then=FakeHttpError(500))
 
     async def main():
         for _ in range(6):
@@ -193,14 +194,14 @@ def test_an_opening_circuit_closes_the_providers_idle_connections():
 def test_breakers_can_be_turned_off():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt, circuit_breaker=False)
-    fakes["a"].plan(default=fail(500))
+    fakes["a"].plan(then=FakeHttpError(500))
 
     async def main():
         for _ in range(8):
             await juggler.achat("hi")
 
     vt.run(main())
-    assert fakes["a"].calls == 8
+    assert len(fakes["a"].calls) == 8
 
 
 # ----- shared through Redis (a fake client with the same methods; no server needed) -----
@@ -240,7 +241,7 @@ def test_a_circuit_opened_by_one_replica_is_skipped_by_another():
     store = RedisBreakerStore(FakeRedis(vt.time))
     one, fakes_one = scripted_juggler(["a/m", "b/m"], vt, breaker_store=store)
     two, fakes_two = scripted_juggler(["a/m", "b/m"], vt, breaker_store=store)
-    fakes_one["a"].plan(default=fail(500))
+    fakes_one["a"].plan(then=FakeHttpError(500))
 
     async def main():
         for _ in range(5):
@@ -249,7 +250,7 @@ def test_a_circuit_opened_by_one_replica_is_skipped_by_another():
 
     response = vt.run(main())
     assert outcomes(response) == [("a", "skipped"), ("b", "success")]
-    assert fakes_two["a"].calls == 0
+    assert len(fakes_two["a"].calls) == 0
     assert store.client.expires == {"juggler:circuit:a/m": pytest.approx(vt.now + 30.0)}
 
 
@@ -259,7 +260,7 @@ def test_a_closing_probe_clears_the_shared_opening():
     vt = VirtualTime()
     store = RedisBreakerStore(FakeRedis(vt.time))
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt, breaker_store=store)
-    fakes["a"].plan(*[fail(500)] * 5, default=ok())
+    fakes["a"].plan(*[FakeHttpError(500)] * 5, then="ok from a")
 
     async def main():
         for _ in range(5):

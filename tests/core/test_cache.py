@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from _resilience_fakes import Step, VirtualTime, fail, scripted_juggler
+from _resilience_fakes import VirtualTime, scripted_juggler
 
 from juggler import AllProvidersFailedError, InvalidRequestError, StreamInterruptedError, Target
 from juggler._policy.cache import ResponseCache, cache_key
 from juggler.providers.types import ChatRequest
+from juggler.testing import FakeHttpError, FakeStream
 
 CHAIN = [Target(provider="a", model="m")]
 
@@ -66,7 +67,7 @@ def test_a_hit_returns_at_once_with_one_cache_hit_attempt():
     assert not first.cached and second.cached
     assert second == first and second.provider == "a"
     assert [(a.outcome, a.success) for a in second.models_used] == [("cache_hit", True)]
-    assert fakes["a"].calls == 1
+    assert len(fakes["a"].calls) == 1
 
 
 def test_a_different_request_misses():
@@ -78,7 +79,7 @@ def test_a_different_request_misses():
         await juggler.achat("hi", temperature=0.2)
 
     vt.run(main())
-    assert fakes["a"].calls == 2
+    assert len(fakes["a"].calls) == 2
 
 
 def test_the_cache_can_be_turned_on_per_call_with_its_own_ttl():
@@ -99,7 +100,7 @@ def test_the_cache_can_be_turned_on_per_call_with_its_own_ttl():
 def test_errors_are_never_cached():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m"], vt, cache_enabled=True, retries=0)
-    fakes["a"].plan(fail(500))
+    fakes["a"].plan(FakeHttpError(500))
 
     async def main():
         with pytest.raises(AllProvidersFailedError):
@@ -107,7 +108,7 @@ def test_errors_are_never_cached():
         return await juggler.achat("hi")
 
     assert not vt.run(main()).cached
-    assert fakes["a"].calls == 2
+    assert len(fakes["a"].calls) == 2
 
 
 def test_a_complete_stream_is_cached_and_replayed_as_one_chunk():
@@ -123,13 +124,13 @@ def test_a_complete_stream_is_cached_and_replayed_as_one_chunk():
     text, chunks, again = vt.run(main())
     assert chunks == [text] and again.cached
     assert [a.outcome for a in again.models_used] == ["cache_hit"]
-    assert fakes["a"].calls == 1
+    assert len(fakes["a"].calls) == 1
 
 
 def test_a_partial_stream_is_never_cached():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m"], vt, cache_enabled=True, retries=0)
-    fakes["a"].plan(Step(cut_after=1))
+    fakes["a"].plan(FakeStream(["ok "], error=FakeHttpError(502)))
 
     async def main():
         with pytest.raises(StreamInterruptedError):
@@ -155,7 +156,7 @@ def test_embeddings_and_rerank_are_cacheable():
 
     vectors, ranked = vt.run(main())
     assert vectors.cached and ranked.cached and ranked == ["aa", "b"]
-    assert fakes["a"].calls == 2
+    assert len(fakes["a"].calls) == 2
 
 
 def test_cache_options_are_checked():

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from _resilience_fakes import VirtualTime, fail, hang, ok, outcomes, scripted_juggler
+from _resilience_fakes import VirtualTime, outcomes, scripted_juggler
 
 from juggler import AllProvidersFailedError, InvalidRequestError
+from juggler.testing import FakeDelay, FakeHang, FakeHttpError
 
 
 def test_an_attempt_that_exceeds_the_timeout_falls_over():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt, timeout=5.0)
-    fakes["a"].plan(hang())
+    fakes["a"].plan(FakeHang())
     response = vt.run(juggler.achat("hi"))
     first = response.models_used[0]
     assert (first.error_type, first.error) == ("ProviderTimeoutError", "no answer within 5.0s")
@@ -21,7 +22,7 @@ def test_an_attempt_that_exceeds_the_timeout_falls_over():
 def test_the_deadline_cuts_a_hanging_attempt_at_the_deadline_exactly():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
-    fakes["a"].plan(hang())
+    fakes["a"].plan(FakeHang())
     start = vt.now
 
     async def main():
@@ -40,7 +41,7 @@ def test_the_deadline_cuts_a_hanging_attempt_at_the_deadline_exactly():
 def test_the_deadline_covers_retry_waits():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m"], vt)
-    fakes["a"].plan(fail(429, retry_after=5.0), ok())
+    fakes["a"].plan(FakeHttpError(429, retry_after=5.0), "ok from a")
     start = vt.now
 
     async def main():
@@ -51,14 +52,14 @@ def test_the_deadline_covers_retry_waits():
     attempts = vt.run(main())
     assert vt.now - start < 3.0  # the 5 s wait would pass the deadline: not waited
     assert attempts[-1].error == "call deadline exceeded" and attempts[-1].retry
-    assert fakes["a"].calls == 1
+    assert len(fakes["a"].calls) == 1
 
 
 def test_the_deadline_is_shared_by_every_target_of_the_chain():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m", "c/m"], vt)
-    fakes["a"].plan(fail(500, latency=1.5))
-    fakes["b"].plan(ok(latency=1.0))
+    fakes["a"].plan(FakeDelay(1.5, FakeHttpError(500)))
+    fakes["b"].plan(FakeDelay(1.0, "ok from b"))
     start = vt.now
 
     async def main():
@@ -69,13 +70,13 @@ def test_the_deadline_is_shared_by_every_target_of_the_chain():
     attempts = vt.run(main())
     assert vt.now - start == pytest.approx(2.0)
     assert [a.outcome for a in attempts] == ["error", "error", "skipped"]
-    assert fakes["c"].calls == 0
+    assert len(fakes["c"].calls) == 0
 
 
 def test_the_deadline_applies_to_a_streams_first_token():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
-    fakes["a"].plan(hang())
+    fakes["a"].plan(FakeHang())
 
     async def main():
         stream = juggler.astream_chat("hi", deadline=1.0)
@@ -91,7 +92,7 @@ def test_the_deadline_applies_to_a_streams_first_token():
 def test_the_time_to_first_token_timeout_moves_a_stream_on():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt, first_token_timeout=2.0)
-    fakes["a"].plan(hang())
+    fakes["a"].plan(FakeHang())
 
     async def main():
         stream = juggler.astream_chat("hi")

@@ -6,11 +6,12 @@ import asyncio
 
 import httpx
 import pytest
-from _resilience_fakes import VirtualTime, fail, ok, scripted_juggler
+from _resilience_fakes import VirtualTime, scripted_juggler
 
 from juggler import BackupModelRouter, Juggler, Target
 from juggler._policy.health import HealthBoard, percentile
 from juggler._routing.engine import AttemptLog
+from juggler.testing import FakeDelay, FakeHttpError
 
 
 def test_percentiles_are_nearest_rank():
@@ -31,7 +32,7 @@ def test_status_reports_every_figure_per_provider_and_model():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
     juggler.engine.health.wall = lambda: 1_700_000_000.0
-    fakes["a"].plan(ok(latency=0.1), ok(latency=0.3), fail(500))
+    fakes["a"].plan(FakeDelay(0.1, "ok from a"), FakeDelay(0.3, "ok from a"), FakeHttpError(500))
 
     async def main():
         for _ in range(3):
@@ -46,7 +47,7 @@ def test_status_reports_every_figure_per_provider_and_model():
         "p95_ms": pytest.approx(300.0),
         "requests": 3,
         "failures": 1,
-        "last_error": "ServerError: scripted",
+        "last_error": "ServerError: scripted error",
         "last_success_at": 1_700_000_000.0,
     }
     assert status["b"]["models"]["m"]["requests"] == 1
@@ -62,15 +63,15 @@ def test_a_target_never_called_is_listed_with_empty_figures():
 def test_health_check_probes_every_provider_and_says_which_answered():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
-    fakes["b"].plan(fail(401))
+    fakes["b"].plan(FakeHttpError(401))
     assert vt.run(juggler.ahealth_check()) == {"a": True, "b": False}
-    assert fakes["a"].calls == 1 and fakes["b"].calls == 1
+    assert len(fakes["a"].calls) == 1 and len(fakes["b"].calls) == 1
 
 
 def test_a_successful_probe_closes_an_open_circuit():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
-    fakes["a"].plan(*[fail(500)] * 5, default=ok())
+    fakes["a"].plan(*[FakeHttpError(500)] * 5, then="ok from a")
 
     async def main():
         for _ in range(5):
@@ -86,25 +87,25 @@ def test_an_embed_only_provider_is_probed_with_an_embedding():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m"], vt, embed=["e/e"])
     assert vt.run(juggler.ahealth_check()) == {"a": True, "e": True}
-    assert fakes["e"].calls == 1
+    assert len(fakes["e"].calls) == 1
 
 
 def test_background_probing_closes_a_recovered_circuit():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt, background_probe_interval=60.0)
-    fakes["a"].plan(*[fail(500)] * 5, default=ok())
+    fakes["a"].plan(*[FakeHttpError(500)] * 5, then="ok from a")
 
     async def main():
         for _ in range(5):
             await juggler.achat("hi")
-        calls = fakes["a"].calls
+        calls = len(fakes["a"].calls)
         await asyncio.sleep(61)  # virtual time: the probe runs meanwhile
         state = juggler.get_health_status()["a"]["models"]["m"]["circuit_state"]
         await juggler.aclose()
         return calls, state
 
     calls, state = vt.run(main())
-    assert state == "closed" and fakes["a"].calls == calls + 1
+    assert state == "closed" and len(fakes["a"].calls) == calls + 1
 
 
 def handler(request: httpx.Request) -> httpx.Response:

@@ -7,29 +7,21 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
-from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 import pytest
-from _resilience_fakes import (
-    Scripted,
-    VirtualTime,
-    fail,
-    hang,
-    outcomes,
-    scripted,
-    scripted_juggler,
-)
+from _resilience_fakes import VirtualTime, outcomes, scripted_juggler
 
 from juggler import AllProvidersFailedError, Juggler
-from juggler._exceptions import AuthenticationError, OverloadedError, ServerError
+from juggler._exceptions import AuthenticationError, ServerError
 from juggler._policy.breaker import Breakers
 from juggler._routing.engine import Job
 from juggler._routing.options import CallOptions
 from juggler._routing.stream import AsyncChatStream
 from juggler._types import Capability, Usage
-from juggler.providers.types import ChatDelta, ChatRequest
+from juggler.providers.types import ChatDelta
+from juggler.testing import FakeHang, FakeHttpError, FakeProvider, FakeStream
 
 
 def half_open(juggler: Juggler, key: tuple[str, str], now: float) -> None:
@@ -44,7 +36,7 @@ def half_open(juggler: Juggler, key: tuple[str, str], now: float) -> None:
 def test_a_stream_cancelled_by_its_caller_frees_the_probe_and_is_recorded():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m"], vt)
-    fakes["a"].plan(hang())
+    fakes["a"].plan(FakeHang())
     half_open(juggler, ("a", "m"), vt.now)
 
     async def main() -> AsyncChatStream:
@@ -109,7 +101,7 @@ def test_a_stream_retry_wait_cancelled_by_the_caller_frees_its_probe_slot():
 def test_a_stream_cut_by_the_deadline_before_its_first_token_does_not_open_the_circuit():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m"], vt, circuit_consecutive_failures=1)
-    fakes["a"].plan(hang())
+    fakes["a"].plan(FakeHang())
 
     async def main() -> None:
         async for _ in juggler.astream_chat("hi", deadline=1.0):
@@ -124,8 +116,8 @@ def test_a_stream_cut_by_the_deadline_before_its_first_token_does_not_open_the_c
 def test_a_hedged_stream_cut_by_the_deadline_does_not_open_the_circuits():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt, circuit_consecutive_failures=1)
-    fakes["a"].plan(hang())
-    fakes["b"].plan(hang())
+    fakes["a"].plan(FakeHang())
+    fakes["b"].plan(FakeHang())
 
     async def main() -> None:
         async for _ in juggler.astream_chat("hi", deadline=1.0, hedge_after_ms=100):
@@ -140,7 +132,7 @@ def test_a_hedged_stream_cut_by_the_deadline_does_not_open_the_circuits():
 def test_a_health_probe_that_never_answers_counts_against_the_circuit():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m"], vt, circuit_consecutive_failures=1)
-    fakes["a"].plan(hang())
+    fakes["a"].plan(FakeHang())
     assert vt.run(juggler.ahealth_check()) == {"a": False}
     assert juggler.engine.breakers.state(("a", "m"), vt.now) == "open"
 
@@ -189,7 +181,7 @@ def test_a_shared_store_that_is_down_does_not_hide_the_opened_circuit():
     juggler, fakes = scripted_juggler(
         ["a/m", "b/m"], vt, breaker_store=BrokenStore(), circuit_consecutive_failures=1
     )
-    fakes["a"].plan(fail(529))
+    fakes["a"].plan(FakeHttpError(529))
     response = vt.run(juggler.achat("hi"))
     assert outcomes(response) == [("a", "error"), ("b", "success")]
     assert juggler.engine.breakers.state(("a", "m"), vt.now) == "open"
@@ -198,20 +190,16 @@ def test_a_shared_store_that_is_down_does_not_hide_the_opened_circuit():
 # ----- a failed attempt leaves nothing in the stream -----
 
 
-class UsageThenOverloaded(Scripted):
-    """Anthropic-like: prompt usage in the first event, then an overloaded error."""
-
-    wire = "review-usage-then-overloaded"
-
-    async def stream_chat(self, model: str, request: ChatRequest) -> AsyncIterator[ChatDelta]:
-        yield ChatDelta(usage=Usage.of(12, None), model=model)
-        raise OverloadedError("overloaded", provider=self.name, model=model, status_code=529)
+# Anthropic-like: prompt usage in the first event, then an overloaded error.
+USAGE_THEN_OVERLOADED = FakeStream(
+    [ChatDelta(usage=Usage.of(12, None), model="m")], error=FakeHttpError(529)
+)
 
 
 def test_chunks_of_an_attempt_that_failed_before_content_never_reach_the_caller():
     vt = VirtualTime()
-    providers = {"a": scripted("a", UsageThenOverloaded), "b": scripted("b")}
-    juggler = Juggler(["a/m", "b/m"], providers=providers, env={}, clock=vt.time)
+    juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
+    fakes["a"].plan(USAGE_THEN_OVERLOADED)
 
     async def main() -> tuple[AsyncChatStream, list[Any]]:
         stream = juggler.astream_chat("hi")
@@ -220,7 +208,7 @@ def test_chunks_of_an_attempt_that_failed_before_content_never_reach_the_caller(
     stream, chunks = vt.run(main())
     assert {chunk.provider for chunk in chunks} == {"b"}
     assert "".join(chunks) == "ok from b"
-    assert stream.usage == Usage.of(3, 3)  # b's, not a's prompt count
+    assert stream.usage == Usage.of(1, 3)  # b's ("ok from b"), not a's prompt count (12)
     assert outcomes(stream) == [("a", "error"), ("b", "success")]
 
 
@@ -228,16 +216,14 @@ def test_chunks_of_an_attempt_that_failed_before_content_never_reach_the_caller(
 
 
 def test_closing_a_juggler_while_another_thread_waits_on_a_call_does_not_hang_it():
-    juggler, fakes = scripted_juggler(["a/m"])
-    fakes["a"].plan(hang())
     started, outcome = threading.Event(), []
-    original = fakes["a"]._play
 
-    async def play(model: str) -> Any:
-        started.set()
-        return await original(model)
+    def script(capability: str, request: Any) -> FakeHang:
+        started.set()  # the call reached the provider
+        return FakeHang()
 
-    fakes["a"]._play = play  # type: ignore[method-assign]
+    fake = FakeProvider("a", script, models={"chat": "m"})
+    juggler = Juggler(["a/m"], providers=fake.config(), env={})
 
     def caller() -> None:
         try:
@@ -253,7 +239,7 @@ def test_closing_a_juggler_while_another_thread_waits_on_a_call_does_not_hang_it
     assert not thread.is_alive(), "the caller still waits on a loop that was stopped"
     assert [type(e) for e in outcome] == [RuntimeError]
     assert "closed" in str(outcome[0])
-    assert fakes["a"].cancelled == 1
+    assert fake.cancelled == 1
 
 
 def _loop_threads() -> int:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from _resilience_fakes import VirtualTime, fail, ok, outcomes, scripted_juggler
+from _resilience_fakes import VirtualTime, outcomes, scripted_juggler
 
 from juggler import AllProvidersFailedError
 from juggler._exceptions import RateLimitError, ServerError
 from juggler._policy.retry import RetryBudget, wait_retry_after_or_jitter
+from juggler.testing import FakeHttpError
 
 
 def test_the_budget_allows_a_floor_of_retries_in_a_quiet_window():
@@ -45,7 +46,7 @@ def test_without_retry_after_the_wait_is_full_jitter_exponential():
 def test_the_last_target_is_retried_on_transient_errors():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m"], vt)
-    fakes["a"].plan(fail(503), fail(503), ok())
+    fakes["a"].plan(FakeHttpError(503), FakeHttpError(503), "ok from a")
     response = vt.run(juggler.achat("hi"))
     assert [a.retry for a in response.models_used] == [False, True, True]
     assert response.models_used[-1].success
@@ -54,16 +55,16 @@ def test_the_last_target_is_retried_on_transient_errors():
 def test_a_non_transient_error_is_not_retried():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m"], vt)
-    fakes["a"].plan(fail(404), ok())
+    fakes["a"].plan(FakeHttpError(404), "ok from a")
     with pytest.raises(AllProvidersFailedError):
         vt.run(juggler.achat("hi"))
-    assert fakes["a"].calls == 1
+    assert len(fakes["a"].calls) == 1
 
 
 def test_retries_wait_what_retry_after_says():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m"], vt)
-    fakes["a"].plan(fail(429, retry_after=4.0), ok())
+    fakes["a"].plan(FakeHttpError(429, retry_after=4.0), "ok from a")
     start = vt.now
     vt.run(juggler.achat("hi"))
     assert vt.now - start == pytest.approx(4.0)
@@ -72,7 +73,7 @@ def test_retries_wait_what_retry_after_says():
 def test_a_retry_the_budget_denies_is_not_sent_and_is_recorded():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m"], vt, retry_budget_min=1, circuit_breaker=False)
-    fakes["a"].plan(default=fail(500))
+    fakes["a"].plan(then=FakeHttpError(500))
 
     async def main():
         with pytest.raises(AllProvidersFailedError) as info:
@@ -86,13 +87,13 @@ def test_a_retry_the_budget_denies_is_not_sent_and_is_recorded():
         ("skipped", True),
     ]
     assert attempts[-1].error == "retry budget exhausted"
-    assert fakes["a"].calls == 2
+    assert len(fakes["a"].calls) == 2
 
 
 def test_an_outage_cannot_multiply_the_traffic():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m"], vt, retries=3, circuit_breaker=False)
-    fakes["a"].plan(default=fail(503))
+    fakes["a"].plan(then=FakeHttpError(503))
 
     async def main():
         for _ in range(100):
@@ -101,12 +102,12 @@ def test_an_outage_cannot_multiply_the_traffic():
 
     vt.run(main())
     # 100 calls with 3 retries each would be 400 requests; the budget keeps it near 120.
-    assert fakes["a"].calls <= 100 * 1.2 + 3
+    assert len(fakes["a"].calls) <= 100 * 1.2 + 3
 
 
 def test_a_target_before_the_last_hands_over_at_once():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
-    fakes["a"].plan(fail(429))
+    fakes["a"].plan(FakeHttpError(429))
     response = vt.run(juggler.achat("hi"))
     assert outcomes(response) == [("a", "error"), ("b", "success")]

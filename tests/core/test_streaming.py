@@ -3,14 +3,14 @@ stream object only continues the winner, and never hands out an empty chunk but 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from _resilience_fakes import Scripted, VirtualTime, fail, ok, outcomes, scripted, scripted_juggler
+from _resilience_fakes import VirtualTime, outcomes, scripted_juggler
 
 from juggler import AllProvidersFailedError, Juggler, StreamInterruptedError, Usage
-from juggler.providers.types import ChatDelta, ChatRequest, ToolCallDelta
+from juggler.providers.types import ChatDelta, ToolCallDelta
+from juggler.testing import FakeDelay, FakeHttpError, FakeProvider, FakeStream
 
 
 def read(juggler: Juggler, vt: VirtualTime, **kw: Any) -> tuple[Any, list[str]]:
@@ -24,20 +24,20 @@ def read(juggler: Juggler, vt: VirtualTime, **kw: Any) -> tuple[Any, list[str]]:
 def test_streams_open_a_circuit_that_plain_calls_then_skip():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt, circuit_consecutive_failures=2)
-    fakes["a"].plan(default=fail(503))
+    fakes["a"].plan(then=FakeHttpError(503))
     for _ in range(2):
         read(juggler, vt)
     assert juggler.engine.breakers.state(("a", "m"), vt.now) == "open"
-    calls_before = fakes["a"].calls
+    calls_before = len(fakes["a"].calls)
     response = vt.run(juggler.achat("hi"))
     assert outcomes(response) == [("a", "skipped"), ("b", "success")]
-    assert fakes["a"].calls == calls_before
+    assert len(fakes["a"].calls) == calls_before
 
 
 def test_plain_calls_open_a_circuit_that_streams_then_skip():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt, circuit_consecutive_failures=2)
-    fakes["a"].plan(default=fail(503))
+    fakes["a"].plan(then=FakeHttpError(503))
     for _ in range(2):
         vt.run(juggler.achat("hi"))
     stream, _ = read(juggler, vt)
@@ -49,7 +49,7 @@ def test_a_stream_probe_closes_a_circuit_that_plain_calls_opened():
     juggler, fakes = scripted_juggler(
         ["a/m", "b/m"], vt, circuit_consecutive_failures=2, circuit_cooldown=10.0
     )
-    fakes["a"].plan(fail(503), fail(503), default=ok())
+    fakes["a"].plan(FakeHttpError(503), FakeHttpError(503), then="ok from a")
     for _ in range(2):
         vt.run(juggler.achat("hi"))
     vt.now += 11.0  # the cool-down is over: the next attempt is the half-open probe
@@ -63,7 +63,7 @@ def test_a_plain_call_probe_closes_a_circuit_that_streams_opened():
     juggler, fakes = scripted_juggler(
         ["a/m", "b/m"], vt, circuit_consecutive_failures=2, circuit_cooldown=10.0
     )
-    fakes["a"].plan(fail(503), fail(503), default=ok())
+    fakes["a"].plan(FakeHttpError(503), FakeHttpError(503), then="ok from a")
     for _ in range(2):
         read(juggler, vt)
     vt.now += 11.0
@@ -75,7 +75,7 @@ def test_a_plain_call_probe_closes_a_circuit_that_streams_opened():
 def test_a_stream_retries_a_transient_error_before_its_first_token_like_a_call():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m"], vt, retries=1)
-    fakes["a"].plan(fail(503), ok())
+    fakes["a"].plan(FakeHttpError(503), "ok from a")
     stream, chunks = read(juggler, vt)
     assert "".join(chunks) == "ok from a"
     assert [(a.outcome, a.retry) for a in stream.models_used] == [
@@ -87,7 +87,7 @@ def test_a_stream_retries_a_transient_error_before_its_first_token_like_a_call()
 def test_a_per_call_retries_option_applies_to_streams_and_calls():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m"], vt, retries=0)
-    fakes["a"].plan(fail(503), ok(), fail(503), ok())
+    fakes["a"].plan(FakeHttpError(503), "ok from a", FakeHttpError(503), "ok from a")
     assert outcomes(vt.run(juggler.achat("hi", retries=1))) == [("a", "error"), ("a", "success")]
     stream, _ = read(juggler, vt, retries=1)
     assert outcomes(stream) == [("a", "error"), ("a", "success")]
@@ -96,46 +96,50 @@ def test_a_per_call_retries_option_applies_to_streams_and_calls():
 def test_a_per_call_timeout_fails_over_a_slow_target():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
-    fakes["a"].plan(ok(latency=5.0))
+    fakes["a"].plan(FakeDelay(5.0, "ok from a"))
     response = vt.run(juggler.achat("hi", timeout=1.0))
     assert outcomes(response) == [("a", "error"), ("b", "success")]
     assert response.models_used[0].error == "no answer within 1.0s"
 
 
-class Chatty(Scripted):
-    """Empty events around the answer, as real wires send them: Anthropic's message_start
-    (usage only) first, then text, a finish reason and a usage-only chunk (Groq, OpenAI)."""
-
-    async def stream_chat(self, model: str, request: ChatRequest) -> AsyncIterator[ChatDelta]:
-        yield ChatDelta(usage=Usage.of(12, None), model=model)
-        yield ChatDelta(text="", model=model)
-        yield ChatDelta(text="Hello", model=model)
-        yield ChatDelta(text=" world", model=model)
-        yield ChatDelta(finish_reason="stop")
-        yield ChatDelta(usage=Usage.of(12, 2))
+# Empty events around the answer, as real wires send them: Anthropic's message_start (usage
+# only) first, then text, a finish reason and a usage-only chunk (Groq, OpenAI).
+CHATTY = FakeStream(
+    [
+        ChatDelta(usage=Usage.of(12, None), model="m"),
+        ChatDelta(text="", model="m"),
+        ChatDelta(text="Hello", model="m"),
+        ChatDelta(text=" world", model="m"),
+        ChatDelta(finish_reason="stop"),
+        ChatDelta(usage=Usage.of(12, 2)),
+    ]
+)
 
 
 def test_a_stream_hands_out_no_empty_chunk_but_one_final_chunk_with_finish_and_usage():
     vt = VirtualTime()
-    juggler = Juggler(["a/m"], providers={"a": scripted("a", Chatty)}, env={}, clock=vt.time)
+    fake = FakeProvider("a", [CHATTY], models={"chat": "m"})
+    juggler = Juggler(["a/m"], providers=fake.config(), env={}, clock=vt.time)
     stream, chunks = read(juggler, vt)
     assert [str(c) for c in chunks] == ["Hello", " world", ""]
     assert (chunks[-1].finish_reason, chunks[-1].usage) == ("stop", Usage.of(12, 2))
     assert (stream.finish_reason, stream.usage) == ("stop", Usage.of(12, 2))
 
 
-class ToolStream(Scripted):
-    """A streamed tool call: fragments with empty text are tool-call data, passed on."""
-
-    async def stream_chat(self, model: str, request: ChatRequest) -> AsyncIterator[ChatDelta]:
-        yield ChatDelta(tool_calls=[ToolCallDelta(0, "call_1", "get_weather", "")])
-        yield ChatDelta(tool_calls=[ToolCallDelta(0, None, None, '{"city": "Paris"}')])
-        yield ChatDelta(finish_reason="tool_calls")
+# A streamed tool call: fragments with empty text are tool-call data, passed on.
+TOOL_STREAM = FakeStream(
+    [
+        ChatDelta(tool_calls=[ToolCallDelta(0, "call_1", "get_weather", "")]),
+        ChatDelta(tool_calls=[ToolCallDelta(0, None, None, '{"city": "Paris"}')]),
+        ChatDelta(finish_reason="tool_calls"),
+    ]
+)
 
 
 def test_streamed_tool_call_fragments_are_passed_on_and_assembled():
     vt = VirtualTime()
-    juggler = Juggler(["a/m"], providers={"a": scripted("a", ToolStream)}, env={}, clock=vt.time)
+    fake = FakeProvider("a", [TOOL_STREAM], models={"chat": "m"})
+    juggler = Juggler(["a/m"], providers=fake.config(), env={}, clock=vt.time)
     stream, chunks = read(juggler, vt)
     assert [len(c.tool_calls) for c in chunks] == [1, 1, 0]
     assert stream.tool_calls[0].arguments == {"city": "Paris"}
@@ -144,8 +148,7 @@ def test_streamed_tool_call_fragments_are_passed_on_and_assembled():
 def test_a_stream_cut_after_content_raises_with_the_partial_text_and_records_the_error():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
-    fakes["a"].plan(ok())
-    fakes["a"].script[0].cut_after = 1
+    fakes["a"].plan(FakeStream(["ok "], error=FakeHttpError(502)))  # cut after one chunk
 
     async def main() -> Any:
         stream = juggler.astream_chat("hi")
@@ -157,14 +160,14 @@ def test_a_stream_cut_after_content_raises_with_the_partial_text_and_records_the
     stream, error = vt.run(main())
     assert error.partial_text == "ok "
     assert outcomes(stream) == [("a", "error")]
-    assert fakes["b"].calls == 0
+    assert len(fakes["b"].calls) == 0
 
 
 def test_a_stream_with_every_target_failing_raises_with_every_attempt():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m"], vt)
     for fake in fakes.values():
-        fake.plan(default=fail(503))
+        fake.plan(then=FakeHttpError(503))
     with pytest.raises(AllProvidersFailedError) as caught:
         read(juggler, vt)
     assert {a.provider for a in caught.value.models_used} == {"a", "b"}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from _resilience_fakes import VirtualTime, fail, outcomes, scripted_juggler
+from _resilience_fakes import VirtualTime, outcomes, scripted_juggler
 
 from juggler import InvalidRequestError, Target
 from juggler._routing.plan import plan_chain
+from juggler.testing import FakeHttpError
 
 A1 = Target(provider="a", model="m", tier=1)
 B2 = Target(provider="b", model="m", tier=2)
@@ -63,7 +64,7 @@ def test_tier_through_the_juggler_routes_to_that_tier():
 def test_tier_neighbours_is_a_juggler_option():
     vt = VirtualTime()
     juggler, fakes = scripted_juggler(["a/m", "b/m", "c/m"], vt, tier_neighbours=True)
-    fakes["c"].plan(default=fail(500))
+    fakes["c"].plan(then=FakeHttpError(500))
     response = vt.run(juggler.achat("hi", targets=CHAIN, tier=3))
     assert outcomes(response) == [("c", "error"), ("b", "success")]
 
@@ -75,7 +76,7 @@ def test_the_context_window_skip_shows_in_models_used():
     response = vt.run(juggler.achat("x" * 400, targets=[small, "b/m"]))
     assert outcomes(response) == [("a", "skipped"), ("b", "success")]
     assert response.models_used[0].error.startswith("context window 50 <")
-    assert fakes["a"].calls == 0
+    assert len(fakes["a"].calls) == 0
 
 
 SEED_TIERS = {"groq": 1, "together": 1, "openai": 2, "google": 2, "anthropic": 3, "moonshot": 3}
