@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 SYSDEPS := $(VENV)/.installed-system
 
-.PHONY: demo test lint format bench clean install
+.PHONY: demo test lint format bench soak clean install
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ test: lint $(SYSDEPS)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# The full load test (about a minute and a half): 10,000 calls at concurrency 200 against the
+# simulator on 127.0.0.1, 30% faulty attempts and an outage; stops by itself, exits non-zero
+# on a failed check. Not part of `make test` (tests/reliability has a reduced one).
+soak: $(STAMP)
+	$(PY) bench/soak.py
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix core langchain_juggler llamaindex_juggler tests bench

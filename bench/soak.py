@@ -49,6 +49,20 @@ def rss_mb() -> float:
     return 0.0
 
 
+def count_openings(juggler: Juggler) -> list[int]:
+    """Count every circuit opening (a bench-only peek at the engine's breakers)."""
+    breakers = juggler.engine.gate.breakers
+    record, opened = breakers.record, [0]
+
+    def counted(*args: Any) -> bool:
+        did = record(*args)
+        opened[0] += did
+        return did
+
+    breakers.record = counted  # type: ignore[method-assign]
+    return opened
+
+
 async def soak(calls: int, concurrency: int, settings: dict[str, Any]) -> int:
     """Run the soak and print its figures; returns the number of failed checks."""
     sim = ProviderSimulator.spawn({"groq": FAULTY, "cerebras": FAULTY, "mistral": FAULTY},
@@ -60,6 +74,7 @@ async def soak(calls: int, concurrency: int, settings: dict[str, Any]) -> int:
         tasks0 = len(asyncio.all_tasks())
         juggler = Juggler(CHAIN, providers=sim.providers_config("groq", "cerebras", "mistral"),
                           env={}, timeout=2.0, **settings)  # fmt: skip
+        opened = count_openings(juggler)
         events = [(3.0, lambda: sim.set_scenario("groq", OUTAGE)),
                   (7.0, lambda: sim.set_scenario("groq", FAULTY))]  # fmt: skip
         try:
@@ -77,6 +92,7 @@ async def soak(calls: int, concurrency: int, settings: dict[str, Any]) -> int:
     finally:
         sim.stop()
     print(figures.line())
+    print(f"circuits opened: {opened[0]} times")
     if figures.lost_types:
         print(f"lost: {dict(figures.lost_types)}")
     print(f"leaked tasks {leaked}; fds {fd0} -> {fd1}; RSS {rss0:.0f} -> {rss_peak:.0f} "
@@ -106,8 +122,10 @@ def main() -> int:
     for item in args.setting:
         name, _, value = item.partition("=")
         settings[name] = None if value == "None" else float(value) if "." in value else int(value)
-    print(f"soak: {args.calls} calls, concurrency {args.concurrency}, timeout=2, "
-          f"30% faulty attempts, groq down from 3 s to 7 s, settings {settings or 'default'}")  # fmt: skip
+    print(
+        f"soak: {args.calls} calls, concurrency {args.concurrency}, timeout=2, 30% faulty "
+        f"attempts, groq down from 3 s to 7 s, settings {settings or 'default'}"
+    )
     return 1 if asyncio.run(soak(args.calls, args.concurrency, settings)) else 0
 
 
