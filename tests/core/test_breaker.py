@@ -112,9 +112,13 @@ def test_a_successful_probe_closes_the_circuit():
     assert breakers.state(KEY, 30.0) == "closed"
 
 
-def test_a_failed_probe_reopens_with_a_doubled_cooldown():
+def test_five_failed_probes_in_a_row_reopen_with_a_doubled_cooldown():
     breakers = Breakers()
     trip(breakers, 5)
+    for _ in range(4):
+        probe = breakers.acquire(KEY, 30.0)
+        assert not breakers.record(probe, 30.0, ServerError("still down"))
+        assert breakers.state(KEY, 30.0) == "half_open"  # one unlucky probe is not a verdict
     probe = breakers.acquire(KEY, 30.0)
     assert breakers.record(probe, 30.0, ServerError("still down"))
     assert breakers.remaining(KEY, 30.0) == pytest.approx(60.0)

@@ -8,9 +8,12 @@ A breaker **opens** when, over its sliding window (the last ``window`` calls, no
 failures in a row decide instead, when they are also at least ``failure_rate`` of the calls
 in the window and still in flight (a dead target that sees few calls still opens after five
 requests).
-It stays **open** for a cool-down, lengthened by a 429's Retry-After; each re-open after a
-failed probe doubles the cool-down up to ``max_cooldown``. Then it is **half-open**: up to
-``half_open_probes`` calls go through at a time; a success closes it, a failure re-opens it.
+It stays **open** for a cool-down, lengthened by a 429's Retry-After; each re-open after
+failed probes doubles the cool-down up to ``max_cooldown``. Then it is **half-open**: up to
+``half_open_probes`` calls go through at a time; a success closes it, and
+``consecutive_failures`` failed probes in a row re-open it (half-open is low volume by
+construction, so the low-volume rule applies: one failed probe says little about a target
+that fails 30 % of its calls, five say it is still down).
 A 401/403 opens every breaker of that provider for ``auth_cooldown`` (a bad key does not heal).
 
 Only failures that say something about the provider count: fallback-worthy ``ProviderError``
@@ -113,6 +116,7 @@ class CircuitBreaker:
     open_until: float = 0.0
     reopens: int = 0
     probes: int = 0
+    probe_failures: int = 0  # failed half-open probes in a row
     pending: int = 0  # requests let through while closed whose verdict has not come back
     hinted_until: float = 0.0  # a Retry-After seen while closed, used if we open soon
 
@@ -163,6 +167,9 @@ class CircuitBreaker:
         if self.opened:
             if not probe or now < self.open_until:
                 return False  # let through before it opened, or forced while every one was open
+            self.probe_failures += 1
+            if self.probe_failures < c.consecutive_failures:
+                return False  # still half-open: the next probe may go
             self.reopens += 1
             self.open_for(now, min(c.cooldown * 2**self.reopens, c.max_cooldown))
             return True
@@ -201,6 +208,7 @@ class CircuitBreaker:
         self.opened = True
         self.outcomes.clear()
         self.consecutive = 0
+        self.probe_failures = 0
 
     def _push(self, now: float, ok: bool) -> None:
         self.outcomes.append((now, ok))
@@ -215,6 +223,7 @@ class CircuitBreaker:
         self.hinted_until = 0.0
         self.outcomes.clear()
         self.consecutive = 0
+        self.probe_failures = 0
 
 
 class Breakers:
