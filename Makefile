@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-dev
 SYSDEPS := $(VENV)/.installed-system
 BENCHSTAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test lint format bench clean install
+.PHONY: demo test lint format bench soak clean install
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,12 @@ test: $(SYSDEPS) lint
 # writes bench/results.md and bench/results.png.
 bench: $(BENCHSTAMP)
 	$(PY) bench/run.py
+
+# The full load test (about a minute and a half): 10,000 calls at concurrency 200 against the
+# simulator on 127.0.0.1, 30% faulty attempts and an outage; stops by itself, exits non-zero
+# on a failed check. Not part of `make test` (tests/reliability has a reduced one).
+soak: $(STAMP)
+	$(PY) bench/soak.py
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix core langchain_juggler llamaindex_juggler tests bench

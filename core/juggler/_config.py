@@ -90,9 +90,15 @@ class Settings(BaseModel):
         cache_ttl_seconds: how long a cached answer lives.
         cache_max_entries: LRU bound of the cache.
         circuit_breaker: turn the circuit breakers on (default) or off.
-        circuit_window, circuit_min_calls, circuit_failure_rate, circuit_consecutive_failures,
-        circuit_cooldown, circuit_max_cooldown, circuit_half_open_probes, circuit_auth_cooldown,
-        circuit_retry_after_cap: the breaker thresholds (see ``_breaker``).
+        circuit_window, circuit_window_seconds, circuit_min_calls, circuit_failure_rate,
+        circuit_consecutive_failures, circuit_cooldown, circuit_max_cooldown,
+        circuit_half_open_probes, circuit_auth_cooldown, circuit_retry_after_cap: the breaker
+            thresholds (see ``_policy/breaker.py``).
+        max_in_flight: calls routed at once by this Juggler (None: no limit); more wait.
+        max_queued: calls that may wait for a slot; beyond, ``JugglerBusyError`` at once.
+        timeout_lag_share: a timeout does not count against the provider when this client's
+            own event-loop lag during the attempt reached this share of its duration
+            (None: every timeout counts; see ``_policy/lag.py``).
         retry_budget_ratio: retries may be at most this share of recent requests.
         retry_budget_min: ... but this many per window are always allowed.
         retry_budget_window: seconds of history the budget looks at.
@@ -140,8 +146,9 @@ class Settings(BaseModel):
     cache_ttl_seconds: float = Field(default=300.0, gt=0)
     cache_max_entries: int = Field(default=1024, ge=1)
     circuit_breaker: bool = True
-    circuit_window: int = Field(default=20, ge=1)
-    circuit_min_calls: int = Field(default=5, ge=1)
+    circuit_window: int = Field(default=100, ge=1)
+    circuit_window_seconds: float = Field(default=60.0, gt=0)
+    circuit_min_calls: int = Field(default=100, ge=1)
     circuit_failure_rate: float = Field(default=0.5, gt=0, le=1)
     circuit_consecutive_failures: int = Field(default=5, ge=1)
     circuit_cooldown: float = Field(default=30.0, ge=0)
@@ -149,6 +156,9 @@ class Settings(BaseModel):
     circuit_half_open_probes: int = Field(default=1, ge=1)
     circuit_auth_cooldown: float = Field(default=3600.0, ge=0)
     circuit_retry_after_cap: float = Field(default=600.0, ge=0)
+    max_in_flight: int | None = Field(default=None, ge=1)
+    max_queued: int = Field(default=1000, ge=0)
+    timeout_lag_share: float | None = Field(default=0.25, gt=0)
     retry_budget_ratio: float = Field(default=0.2, ge=0, le=1)
     retry_budget_min: int = Field(default=3, ge=0)
     retry_budget_window: float = Field(default=10.0, gt=0)
@@ -181,6 +191,7 @@ class SettingsKwargs(TypedDict, total=False):
     cache_max_entries: int
     circuit_breaker: bool
     circuit_window: int
+    circuit_window_seconds: float
     circuit_min_calls: int
     circuit_failure_rate: float
     circuit_consecutive_failures: int
@@ -189,6 +200,9 @@ class SettingsKwargs(TypedDict, total=False):
     circuit_half_open_probes: int
     circuit_auth_cooldown: float
     circuit_retry_after_cap: float
+    max_in_flight: int | None
+    max_queued: int
+    timeout_lag_share: float | None
     retry_budget_ratio: float
     retry_budget_min: int
     retry_budget_window: float

@@ -29,7 +29,10 @@ target).
     │   ├── ProviderConnectionError   refused, reset, dropped
     │   └── InvalidResponseError      HTML page, truncated body or stream, wrong shape
     ├── AllProvidersFailedError                 the call's end when nothing answered; .models_used
-    │   └── RequestRejectedError                a provider refused the request itself (400)
+    │   ├── RequestRejectedError                a provider refused the request itself (400)
+    │   └── JugglerBusyError                    refused before any request: max_in_flight calls
+    │                                           running and max_queued waiting (this client
+    │                                           is overloaded, not the providers)
     ├── StreamInterruptedError                  a stream broke after tokens were delivered;
     │                                           .partial_text and .models_used
     └── EmbeddingSpaceError                     an embedder's answer came from another
@@ -66,6 +69,7 @@ __all__ = [
     "EmbeddingSpaceError",
     "InvalidRequestError",
     "InvalidResponseError",
+    "JugglerBusyError",
     "JugglerError",
     "ModelNotFoundError",
     "OverloadedError",
@@ -222,6 +226,12 @@ class AllProvidersFailedError(JugglerError):
 
 class RequestRejectedError(AllProvidersFailedError):
     """A provider rejected the request itself (a 400), so no other target was tried."""
+
+
+class JugglerBusyError(AllProvidersFailedError):
+    """Admission control refused the call: ``max_in_flight`` calls were running and
+    ``max_queued`` more were waiting. No request was sent; ``models_used`` records every
+    target as skipped. Retry later, slow down, or raise the limits."""
 
 
 class StreamInterruptedError(JugglerError):

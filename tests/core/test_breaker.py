@@ -29,7 +29,7 @@ def trip(breakers: Breakers, n: int, now: float = 0.0, error: Exception | None =
 # ----- the pure state machine -----
 
 
-def test_five_consecutive_failures_open_the_circuit():
+def test_at_low_volume_five_consecutive_failures_open_the_circuit():
     breakers = Breakers()
     trip(breakers, 4)
     assert breakers.state(KEY, 0.0) == "closed"
@@ -37,13 +37,13 @@ def test_five_consecutive_failures_open_the_circuit():
     assert breakers.state(KEY, 0.0) == "open"
 
 
-def test_a_failure_rate_of_half_over_the_window_opens_it():
-    breaker = CircuitBreaker(BreakerConfig(consecutive_failures=100))
-    for _ in range(2):
+def test_a_failure_rate_of_half_over_a_hundred_calls_opens_it():
+    breaker = CircuitBreaker(BreakerConfig())
+    for _ in range(49):
         breaker.success(probe=False)
-        assert not breaker.failure(0.0, probe=False)  # 1 of 2, then 2 of 4: too few calls
+        assert not breaker.failure(0.0, probe=False)  # up to 49 of 98: too few calls
     breaker.success(probe=False)
-    assert breaker.failure(0.0, probe=False)  # 3 of 6 failed: 50 %
+    assert breaker.failure(0.0, probe=False)  # 50 of 100 failed: 50 %
     assert breaker.state(0.0) == "open"
 
 
@@ -53,6 +53,46 @@ def test_failures_below_the_minimum_number_of_calls_do_not_open_it():
     breaker.failure(0.0, probe=False)
     breaker.failure(0.0, probe=False)
     assert breaker.state(0.0) == "closed"  # 2 of 3 failed, but only 3 calls
+
+
+def test_at_volume_five_consecutive_failures_do_not_open_it():
+    breaker = CircuitBreaker(BreakerConfig())
+    for _ in range(95):
+        breaker.success(probe=False)
+    for _ in range(5):
+        assert not breaker.failure(0.0, probe=False)  # 5 of 100: the rate decides
+    assert breaker.state(0.0) == "closed"
+
+
+def test_a_thirty_percent_fault_rate_never_opens_it_over_ten_thousand_calls():
+    import random
+
+    rng = random.Random(19)
+    breaker = CircuitBreaker(BreakerConfig())
+    for i in range(10_000):
+        now = i * 0.005  # 200 calls a second
+        if rng.random() < 0.3:
+            assert not breaker.failure(now, probe=False), f"opened at call {i}"
+        else:
+            breaker.success(probe=False, now=now)
+
+
+def test_calls_older_than_the_window_seconds_leave_it_so_a_quiet_target_uses_the_run_rule():
+    breaker = CircuitBreaker(BreakerConfig())
+    for _ in range(100):
+        breaker.success(probe=False, now=0.0)
+    for _ in range(4):
+        assert not breaker.failure(61.0, probe=False)
+    assert breaker.failure(61.0, probe=False)  # only these 5 calls are recent: 5 in a row
+
+
+def test_a_forced_request_that_fails_keeps_the_cooldown_instead_of_doubling_it():
+    breakers = Breakers()
+    trip(breakers, 5, now=0.0)
+    forced = breakers.acquire(KEY, 1.0, force=True)
+    assert forced is not None
+    assert not breakers.record(forced, 1.0, ServerError("still down"))
+    assert breakers.remaining(KEY, 1.0) == pytest.approx(29.0)
 
 
 def test_after_the_cooldown_it_is_half_open_and_lets_one_probe_through():
@@ -73,9 +113,13 @@ def test_a_successful_probe_closes_the_circuit():
     assert breakers.state(KEY, 30.0) == "closed"
 
 
-def test_a_failed_probe_reopens_with_a_doubled_cooldown():
+def test_five_failed_probes_in_a_row_reopen_with_a_doubled_cooldown():
     breakers = Breakers()
     trip(breakers, 5)
+    for _ in range(4):
+        probe = breakers.acquire(KEY, 30.0)
+        assert not breakers.record(probe, 30.0, ServerError("still down"))
+        assert breakers.state(KEY, 30.0) == "half_open"  # one unlucky probe is not a verdict
     probe = breakers.acquire(KEY, 30.0)
     assert breakers.record(probe, 30.0, ServerError("still down"))
     assert breakers.remaining(KEY, 30.0) == pytest.approx(60.0)

@@ -2,11 +2,18 @@
 
 Pure policy: no I/O, no sleeping; every method takes ``now`` (seconds on the engine's clock).
 
-A breaker **opens** when, over the last ``window`` calls (at least ``min_calls`` of them), the
-failure rate reaches ``failure_rate``, or after ``consecutive_failures`` failures in a row.
-It stays **open** for a cool-down, lengthened by a 429's Retry-After; each re-open after a
-failed probe doubles the cool-down up to ``max_cooldown``. Then it is **half-open**: up to
-``half_open_probes`` calls go through at a time; a success closes it, a failure re-opens it.
+A breaker **opens** when, over its sliding window (the last ``window`` calls, none older than
+``window_seconds``), at least ``min_calls`` calls were made and the failure rate reaches
+``failure_rate``. Below that volume the rate means little, so there ``consecutive_failures``
+failures in a row decide instead, when they are also at least ``failure_rate`` of the calls
+in the window and still in flight (a dead target that sees few calls still opens after five
+requests).
+It stays **open** for a cool-down, lengthened by a 429's Retry-After; each re-open after
+failed probes doubles the cool-down up to ``max_cooldown``. Then it is **half-open**: up to
+``half_open_probes`` calls go through at a time; a success closes it, and
+``consecutive_failures`` failed probes in a row re-open it (half-open is low volume by
+construction, so the low-volume rule applies: one failed probe says little about a target
+that fails 30 % of its calls, five say it is still down).
 A 401/403 opens every breaker of that provider for ``auth_cooldown`` (a bad key does not heal).
 
 Only failures that say something about the provider count: fallback-worthy ``ProviderError``
@@ -16,12 +23,24 @@ request, not the provider's health) and a cancelled attempt do not.
 
 Defaults and their reasons:
 
-* ``failure_rate=0.5`` over ``window=20`` calls with ``min_calls=5``: resilience4j's default
-  threshold is 50 %; its window of 100 calls suits one busy service, but LLM traffic per
-  (provider, model) is often a few calls a minute, and 20 calls reacts within one burst.
-  Five calls keep one or two unlucky errors from opening a quiet target.
-* ``consecutive_failures=5``: Envoy outlier detection's ``consecutive_5xx`` default. It opens
-  a dead target fast even when its earlier successes keep the rate low.
+* ``failure_rate=0.5`` over ``window=100`` calls with ``min_calls=100``: resilience4j's
+  defaults (50 % of a 100-call window, at least 100 calls). Fewer calls cannot tell a target
+  that fails 30 % of the time from a dead one: with 20 calls, a 30 % fault rate reaches 50 %
+  about once in 20 windows, and at 200 concurrent calls that opened healthy-enough targets
+  many times a minute. At 100 calls it happens about once in 60,000 windows.
+* ``window_seconds=60``: calls older than a minute leave the window, so the volume is recent
+  and a quiet target falls back to the consecutive rule instead of judging by last hour.
+* ``consecutive_failures=5``, only below ``min_calls`` calls in the window, and only when the
+  failures are also at least half of the window: Envoy outlier detection's ``consecutive_5xx``
+  default. At low volume it opens a dead target after five requests; at high volume five
+  failures in a row happen by chance (a 30 % fault rate gives one run of five in about 400
+  calls), so there the rate decides. The "half of the window" condition (calls in flight
+  included) matters at start-up of a busy client, whose window is short too and whose fast
+  errors come back before its answers: a target failing 30 % of its calls one at a time then
+  trips in about 3 % of start-ups instead of 15 % (15 % faults: 0.08 % instead of 0.7 %).
+* A request let through while every circuit was open (a forced probe) that fails keeps the
+  circuit open but does not double its cool-down: under load many calls are forced at once,
+  and their failures say no more than the one that opened it.
 * ``cooldown=30`` s, doubling to ``max_cooldown=300`` s: Envoy's ``base_ejection_time`` (30 s,
   multiplied by the number of ejections) and ``max_ejection_time`` (300 s). Provider
   incidents and rate-limit windows last tens of seconds to minutes.
@@ -56,8 +75,9 @@ Key = tuple[str, str]
 class BreakerConfig:
     """Thresholds and cool-downs (see the module docstring for the reasons)."""
 
-    window: int = 20
-    min_calls: int = 5
+    window: int = 100
+    min_calls: int = 100
+    window_seconds: float = 60.0
     failure_rate: float = 0.5
     consecutive_failures: int = 5
     cooldown: float = 30.0
@@ -73,6 +93,7 @@ class Permit:
 
     key: Key
     probe: bool = False
+    issued: float = 0.0  # when it was granted (on the breakers' clock): the attempt's start
 
 
 def counts(error: BaseException) -> bool:
@@ -89,12 +110,14 @@ class CircuitBreaker:
     """The state of one (provider, model)."""
 
     config: BreakerConfig
-    outcomes: deque[bool] = field(default_factory=deque)
+    outcomes: deque[tuple[float, bool]] = field(default_factory=deque)  # (when, succeeded)
     consecutive: int = 0
     opened: bool = False
     open_until: float = 0.0
     reopens: int = 0
     probes: int = 0
+    probe_failures: int = 0  # failed half-open probes in a row
+    pending: int = 0  # requests let through while closed whose verdict has not come back
     hinted_until: float = 0.0  # a Retry-After seen while closed, used if we open soon
 
     def state(self, now: float) -> CircuitState:
@@ -111,22 +134,22 @@ class CircuitBreaker:
         """May a request go now? In half-open this takes one of the probe slots."""
         state = self.state(now)
         if state == "closed":
+            self.pending += 1
             return True
         if force or (state == "half_open" and self.probes < self.config.half_open_probes):
             self.probes += 1
             return True
         return False
 
-    def success(self, probe: bool) -> bool:
+    def success(self, probe: bool, now: float = 0.0) -> bool:
         """Record a success; returns True when this closed an open circuit."""
-        if probe:
-            self.probes = max(0, self.probes - 1)
+        self._settled(probe)
         if self.opened:
             if not probe:
                 return False  # a call let through before the circuit opened: no verdict
             self._reset()
             return True
-        self._push(True)
+        self._push(now, True)
         self.consecutive = 0
         return False
 
@@ -137,31 +160,46 @@ class CircuitBreaker:
         c = self.config
         if retry_after is not None:
             self.hinted_until = max(self.hinted_until, now + min(retry_after, c.retry_after_cap))
-        if probe:
-            self.probes = max(0, self.probes - 1)
+        self._settled(probe)
         if auth:
             self.open_for(now, c.auth_cooldown)
             return True
         if self.opened:
-            if not probe:
-                return False
+            if not probe or now < self.open_until:
+                return False  # let through before it opened, or forced while every one was open
+            self.probe_failures += 1
+            if self.probe_failures < c.consecutive_failures:
+                return False  # still half-open: the next probe may go
             self.reopens += 1
             self.open_for(now, min(c.cooldown * 2**self.reopens, c.max_cooldown))
             return True
-        self._push(False)
+        self._push(now, False)
         self.consecutive += 1
-        failures = self.outcomes.count(False)
-        tripped = self.consecutive >= c.consecutive_failures or (
-            len(self.outcomes) >= c.min_calls and failures / len(self.outcomes) >= c.failure_rate
-        )
+        calls = len(self.outcomes)
+        failures = sum(1 for _, ok in self.outcomes if not ok)
+        if calls >= c.min_calls:  # enough volume: the rate decides
+            tripped = failures / calls >= c.failure_rate
+        else:
+            # Too few calls for a rate: a run of failures decides, if it also dominates the
+            # calls seen and still in flight (a busy client starting up has a short window
+            # too, its fast errors come back before its answers, and a 30 % fault rate gives
+            # a run of five in about 400 calls).
+            tripped = self.consecutive >= c.consecutive_failures and (
+                failures / (calls + self.pending) >= c.failure_rate
+            )
         if tripped:
             self.open_for(now, c.cooldown)
         return tripped
 
     def release(self, probe: bool) -> None:
         """An attempt ended with no verdict (cancelled, or a request-specific refusal)."""
+        self._settled(probe)
+
+    def _settled(self, probe: bool) -> None:
         if probe:
             self.probes = max(0, self.probes - 1)
+        else:
+            self.pending = max(0, self.pending - 1)
 
     def open_for(self, now: float, seconds: float) -> None:
         """Open (or keep open) until at least ``now + seconds`` and any Retry-After hint."""
@@ -170,10 +208,12 @@ class CircuitBreaker:
         self.opened = True
         self.outcomes.clear()
         self.consecutive = 0
+        self.probe_failures = 0
 
-    def _push(self, ok: bool) -> None:
-        self.outcomes.append(ok)
-        while len(self.outcomes) > self.config.window:
+    def _push(self, now: float, ok: bool) -> None:
+        self.outcomes.append((now, ok))
+        oldest = now - self.config.window_seconds
+        while len(self.outcomes) > self.config.window or self.outcomes[0][0] < oldest:
             self.outcomes.popleft()
 
     def _reset(self) -> None:
@@ -183,6 +223,7 @@ class CircuitBreaker:
         self.hinted_until = 0.0
         self.outcomes.clear()
         self.consecutive = 0
+        self.probe_failures = 0
 
 
 class Breakers:
@@ -236,12 +277,12 @@ class Breakers:
         ``force`` lets one request through anyway: every target was open and this one's
         cool-down ends soonest."""
         if not self.enabled:
-            return Permit(key)
+            return Permit(key, issued=now)
         breaker = self.get(key)
         before = breaker.state(now)
         if not breaker.allow(now, force=force):
             return None
-        return Permit(key, probe=before != "closed")
+        return Permit(key, probe=before != "closed", issued=now)
 
     def soonest(self, keys: Iterable[Key], now: float) -> Key | None:
         """Of ``keys``, the one whose cool-down ends first."""
@@ -254,7 +295,7 @@ class Breakers:
             return False
         breaker = self.get(permit.key)
         if error is None:
-            if breaker.success(permit.probe):
+            if breaker.success(permit.probe, now):
                 self._bad_key_until.pop(permit.key[0], None)  # a probe got through: key works
             return False
         if not counts(error):

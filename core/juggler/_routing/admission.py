@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from juggler._attempts import ModelAttempt
-from juggler._exceptions import redact
+from juggler._exceptions import ProviderTimeoutError, redact
 from juggler._policy.breaker import BreakerConfig, Breakers, Permit
+from juggler._policy.lag import LagMeter
 from juggler._policy.retry import RetryBudget
+from juggler._routing.load import Load
 from juggler._routing.record import DEADLINE, AttemptLog, Call, Skipped, cut_by_deadline
 from juggler._types import Target
 from juggler.state import SharedState, as_shared_state
@@ -65,6 +67,7 @@ class Gate:
         self.breakers = Breakers(
             BreakerConfig(
                 window=s.circuit_window,
+                window_seconds=s.circuit_window_seconds,
                 min_calls=s.circuit_min_calls,
                 failure_rate=s.circuit_failure_rate,
                 consecutive_failures=s.circuit_consecutive_failures,
@@ -100,6 +103,24 @@ class Gate:
                 return None
 
             self.checks.append(blocked_elsewhere)
+
+    # The client's own event-loop lag (see ``throttle``; None: every timeout counts).
+    lag: LagMeter | None = None
+
+    def throttle(self, settings: Settings) -> Load:
+        """The engine's admission control (``max_in_flight``), whose lag monitor feeds this
+        gate's :meth:`excused_by_lag`."""
+        load = Load.from_settings(settings, self.clock)
+        self.lag = load.meter
+        return load
+
+    def excused_by_lag(self, permit: Permit, error: BaseException | None) -> bool:
+        """Was this timeout the client's doing? When its event loop lagged for a good share of
+        the attempt (overload), the timeout says nothing about the provider: the gate
+        releases the permit instead of recording a failure."""
+        if self.lag is None or not isinstance(error, ProviderTimeoutError):
+            return False
+        return self.lag.explains(permit.issued, self.clock())
 
     def admit(self, chain: Sequence[Target]) -> list[tuple[Target, bool]]:
         """Each target with ``force``: when every circuit is open, the target whose cool-down
@@ -173,7 +194,7 @@ class Gate:
         """Feed the breaker; when a circuit opens, share it and close the provider's idle
         connections (they would only slow the pools of healthy providers). An attempt the
         call's deadline cut short says nothing about the provider: its permit is released."""
-        if cut_by_deadline(error):
+        if cut_by_deadline(error) or self.excused_by_lag(permit, error):
             self.breakers.release(permit)
             return
         opened = self.breakers.record(permit, self.clock(), error)

@@ -100,8 +100,8 @@ class Engine:
             s, clock=clock, sleep=lambda seconds: self.sleep(seconds), note=self.note,
             on_open=on_open, shared=shared,
         )  # fmt: skip
-        self.breakers = self.gate.breakers
-        self.budget = self.gate.budget
+        self.breakers, self.budget = self.gate.breakers, self.gate.budget
+        self.load = self.gate.throttle(s)  # admission control and the client's loop lag
         self.accounting = accounting or Accounting(wall=wall)
         if self.accounting.budgets:
             self.gate.checks.append(self.accounting.check)
@@ -125,7 +125,7 @@ class Engine:
         trace.__enter__()
         log.listener = trace.attempt
         try:
-            routed = await self._route(job, log)
+            routed = await self.load.route(self, job, log)  # waits for an in-flight slot
         except BaseException as exc:
             trace.finish(log.attempts)
             trace.__exit__(type(exc), exc, exc.__traceback__)

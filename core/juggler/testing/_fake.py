@@ -41,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 import juggler.testing._behaviour as behaviour
 from juggler._exceptions import ProviderError
@@ -194,6 +195,9 @@ class FakeProvider(BaseProvider):
 
     async def _next(self, capability: Capability, model_name: str, request: Any) -> Step:
         self.calls.append(FakeCall(capability.value, model_name, request))
+        # Every call is a checkpoint, as a network call is: other tasks run before any answer
+        # (an error that came back without yielding would beat every call still starting).
+        await anyio.lowlevel.checkpoint()
         if callable(self._script):
             step = self._script(capability.value, request)
         else:
