@@ -236,18 +236,14 @@ class Engine:
     # ----- one target: first attempt and tenacity retries -----
 
     async def run_target(
-        self,
-        call: Call,
-        target: Target,
-        op: Op[R],
-        retries: int,
-        *,
-        force: bool = False,
+        self, call: Call, target: Target, op: Op[R], retries: int, *, force: bool = False,
         hedged: bool = False,
-    ) -> Held[R]:
+    ) -> Held[R]:  # fmt: skip
         """One target: the first attempt, then tenacity retries on transient errors while the
         attempts, the deadline, the circuit and the retry budget allow."""
         held = [self.gate.permit(call, target, force=force)]
+        if retries == 0:  # no retry to plan: skip tenacity's per-call setup (~4 % of CPU)
+            return await self.attempt(call, target, op, held[0], hedged=hedged)
 
         def stop(state: RetryCallState) -> bool:
             # tenacity computes the wait before asking stop, so the deadline check is exact
