@@ -199,6 +199,12 @@ class AsyncChatStream:
         if self._opened is not None:
             await self._opened.aclose()
 
+    def __del__(self) -> None:
+        # Dropped unfinished without aclose() (a ``break`` out of ``async for``): record the
+        # attempt and give back its breaker permit, perhaps the half-open probe slot, or it is
+        # held for ever. ``cancel`` never awaits; the loop finalises the provider stream.
+        self._stop("stream dropped without being closed")
+
     async def __aenter__(self) -> AsyncChatStream:
         return self
 
