@@ -250,7 +250,7 @@ class AsyncChatStream:
             await opened.aclose()
             self.done = True
             assert self._flight is not None
-            await self._engine.settle(self._flight, exc, metered=(self._estimate(), None, None))
+            await self._engine.settle(self._flight, exc, metered=(self._consumed(), None, None))
             interrupted = StreamInterruptedError(self.text, self._log.attempts)
             self._end_trace(interrupted)
             raise interrupted from exc
@@ -293,9 +293,15 @@ class AsyncChatStream:
     def _stop(self, note: str) -> None:
         """The caller stopped reading (or its task was cancelled) before the end."""
         if not self.done and self._flight is not None:
-            self._engine.cancel(self._flight, note, self._estimate())
+            self._engine.cancel(self._flight, note, self._consumed())
             self._end_trace()
         self.done = True
+
+    def _consumed(self) -> Usage:
+        """What a cut or cancelled answer consumed: the usage the wire already reported (in a
+        content event or a usage-only one), else the estimate."""
+        reported = self.usage or (self._tail.usage if self._tail is not None else None)
+        return reported or self._estimate()
 
     def _estimate(self) -> Usage:
         """Usage of an answer whose wire sent none, or that was cut: the delivered text at
