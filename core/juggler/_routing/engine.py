@@ -295,7 +295,7 @@ class Engine:
             with anyio.fail_after(limit) as scope, self.traffic.sending(target) as sent:
                 result = sent.result = await op(self.providers[target.provider], target)
         except anyio.get_cancelled_exc_class():
-            self.cancel(flight, LOST if call.options.concurrent else "cancelled")
+            self.cancel(flight, LOST if call.answered_at is not None else "cancelled")
             raise
         except Exception as exc:
             error: BaseException = exc
@@ -307,7 +307,7 @@ class Engine:
             if error is exc:
                 raise
             raise error from exc
-        flight.answered_at = self.clock()
+        flight.answered_at = call.answered_at = self.clock()  # a loser cancelled now has LOST
         return Held(result, target, flight)
 
     # ----- the end of an attempt: written once -----
