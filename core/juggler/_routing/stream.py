@@ -165,6 +165,7 @@ class AsyncChatStream:
         self._tail: ChatDelta | None = None  # finish reason / usage, merged into one chunk
         self._tools = _ToolCallAssembler()
         self._trace: CallTrace | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # where the winner runs
         self._started = False
         self.text = ""
         self.usage: Usage | None = None
@@ -200,10 +201,18 @@ class AsyncChatStream:
             await self._opened.aclose()
 
     def __del__(self) -> None:
-        # Dropped unfinished without aclose() (a ``break`` out of ``async for``): record the
-        # attempt and give back its breaker permit, perhaps the half-open probe slot, or it is
-        # held for ever. ``cancel`` never awaits; the loop finalises the provider stream.
-        self._stop("stream dropped without being closed")
+        # Dropped unfinished without aclose() (a ``break`` out of ``for``): record the attempt
+        # and give back its breaker permit, perhaps the half-open probe slot, or it is held for
+        # ever. ``cancel`` never awaits; the loop finalises the provider stream. The engine's
+        # state belongs to the stream's loop: a sync caller's thread hands the work over.
+        if self.done or self._flight is None:
+            return
+        note, loop = "stream dropped without being closed", self._loop
+        if loop is not None and asyncio._get_running_loop() is not loop:
+            with contextlib.suppress(RuntimeError):  # a closed loop: stop here instead
+                loop.call_soon_threadsafe(self._stop, note)
+                return
+        self._stop(note)
 
     async def __aenter__(self) -> AsyncChatStream:
         return self
@@ -225,6 +234,7 @@ class AsyncChatStream:
             self._replay(cached, routed.target, routed.attempts)
             return
         self._opened, self._flight, self._target = routed.result, routed.attempt, routed.target
+        self._loop = asyncio.get_running_loop()
         self._trace = routed.trace
         self.provider = routed.target.provider
 
