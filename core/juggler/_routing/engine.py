@@ -155,7 +155,7 @@ class Engine:
             raced: Raced[Held[R]] = await overlap(
                 len(lanes), lambda i, hedged: self._lane(call, lanes, i, job.op, hedged),
                 Overlap(job.options.parallel, lambda i: self.hedge_delay(call, lanes[i][0]),
-                        self.sleep, final),
+                        self.sleep, final, lambda held: self.discard(held, job.meter)),
             )  # fmt: skip
             won, last_error = raced.winner, raced.last_error
             for late in raced.late:
@@ -291,7 +291,7 @@ class Engine:
             with anyio.fail_after(limit) as scope, self.traffic.sending(target) as sent:
                 result = sent.result = await op(self.providers[target.provider], target)
         except anyio.get_cancelled_exc_class():
-            self.cancel(flight, LOST if call.options.concurrent else "cancelled")
+            self.cancel(flight, LOST if call.answered_at is not None else "cancelled")
             raise
         except Exception as exc:
             error: BaseException = exc
@@ -303,7 +303,7 @@ class Engine:
             if error is exc:
                 raise
             raise error from exc
-        flight.answered_at = self.clock()
+        flight.answered_at = call.answered_at = self.clock()  # a loser cancelled now has LOST
         return Held(result, target, flight)
 
     # ----- the end of an attempt: written once -----
@@ -340,16 +340,16 @@ class Engine:
         return self._record(flight, "cancelled", None, note=note, metered=metered)
 
     async def discard(self, held: Held[Any], meter: Callable[[Any], Metered] = meter_of) -> None:
-        """An answer that arrived in the same instant as the winner's: closed unread and
-        recorded ``discarded`` (its status and cost kept, ``success=False``). The provider did
-        answer, so its breaker hears a success."""
+        """An answer not used (it came with the winner's, or after the call was cancelled):
+        closed unread and recorded ``discarded`` (its status and cost kept, ``success=False``).
+        The provider did answer, so its breaker hears a success."""
         closer = getattr(held.result, "aclose", None)
         if closer is not None:
             await closer()
         flight = held.attempt
         if not flight.settled:
             flight.settled = True
-            note = "answered, but another attempt's answer was already taken"
+            note = "answered, but its answer was not used"
             metered = None if closer is not None else meter(held.result)
             self._record(flight, "discarded", None, note=note, at=flight.answered_at,
                          metered=metered)  # fmt: skip

@@ -38,6 +38,9 @@ class Overlap:
     delay: Callable[[int], float | None]
     sleep: Callable[[float], Awaitable[None]]
     final: Callable[[BaseException], bool]
+    # Hands back an answer that will never be used because the call itself ended first
+    # (cancelled by its caller): it must still be recorded and its breaker permit freed.
+    abandon: Callable[[Any], Awaitable[None]] | None = None
 
 
 @dataclass(slots=True)
@@ -60,6 +63,7 @@ async def overlap(
     running: set[int] = set()
     next_lane = 0
     out: Raced[R] = Raced()
+    answered: list[R] = []  # every answer, also one the channel had not delivered yet
 
     async def run(index: int, hedged: bool) -> None:
         try:
@@ -67,6 +71,7 @@ async def overlap(
         except Exception as exc:  # Skipped included: the lane is over either way
             send.send_nowait(("failed", index, exc))
         else:
+            answered.append(value)
             send.send_nowait(("answered", index, value))
 
     async def timer(index: int, delay: float) -> None:
@@ -82,33 +87,41 @@ async def overlap(
         if delay is not None and next_lane < count:
             group.start_soon(timer, index, delay)
 
-    async with send, receive:
-        async with anyio.create_task_group() as group:
-            for _ in range(min(how.width, count)):
-                launch(hedged=how.width > 1)
-            while running:
-                kind, index, value = await receive.receive()
-                if kind == "slow":
-                    if index in running and next_lane < count:
-                        launch(hedged=True)
-                    continue
-                running.discard(index)
-                if kind == "answered":
-                    out.winner = value
-                    break
-                if not isinstance(value, Skipped):
-                    out.last_error = value
-                    if how.final(value):
-                        break
-                if next_lane < count and (how.width > 1 or not running):
+    try:
+        async with send, receive:
+            async with anyio.create_task_group() as group:
+                for _ in range(min(how.width, count)):
                     launch(hedged=how.width > 1)
-            group.cancel_scope.cancel()
-        # Two lanes may have answered at once: hand back the ones that are not used.
-        while True:
-            try:
-                kind, _, value = receive.receive_nowait()
-            except (anyio.WouldBlock, anyio.EndOfStream):
-                break
-            if kind == "answered":
-                out.late.append(value)
+                while running:
+                    kind, index, value = await receive.receive()
+                    if kind == "slow":
+                        if index in running and next_lane < count:
+                            launch(hedged=True)
+                        continue
+                    running.discard(index)
+                    if kind == "answered":
+                        out.winner = value
+                        break
+                    if not isinstance(value, Skipped):
+                        out.last_error = value
+                        if how.final(value):
+                            break
+                    if next_lane < count and (how.width > 1 or not running):
+                        launch(hedged=how.width > 1)
+                group.cancel_scope.cancel()
+            # Two lanes may have answered at once: hand back the ones that are not used.
+            while True:
+                try:
+                    kind, _, value = receive.receive_nowait()
+                except (anyio.WouldBlock, anyio.EndOfStream):
+                    break
+                if kind == "answered":
+                    out.late.append(value)
+    except BaseException:
+        # The call was cancelled (or failed) before it returned: no answer will be used.
+        if how.abandon is not None:
+            with anyio.CancelScope(shield=True):
+                for value in answered:
+                    await how.abandon(value)
+        raise
     return out

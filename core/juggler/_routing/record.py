@@ -126,6 +126,7 @@ class Call:
     attempt_timeout: float
     stream: bool = False
     capability: Capability = Capability.CHAT
+    answered_at: float | None = None  # when an attempt first answered (hedge or race won)
 
     def left(self, now: float) -> float | None:
         """Seconds before the deadline (None: no deadline)."""

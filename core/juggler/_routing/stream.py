@@ -165,6 +165,7 @@ class AsyncChatStream:
         self._tail: ChatDelta | None = None  # finish reason / usage, merged into one chunk
         self._tools = _ToolCallAssembler()
         self._trace: CallTrace | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # where the winner runs
         self._started = False
         self.text = ""
         self.usage: Usage | None = None
@@ -199,6 +200,20 @@ class AsyncChatStream:
         if self._opened is not None:
             await self._opened.aclose()
 
+    def __del__(self) -> None:
+        # Dropped unfinished without aclose() (a ``break`` out of ``for``): record the attempt
+        # and give back its breaker permit, perhaps the half-open probe slot, or it is held for
+        # ever. ``cancel`` never awaits; the loop finalises the provider stream. The engine's
+        # state belongs to the stream's loop: a sync caller's thread hands the work over.
+        if self.done or self._flight is None:
+            return
+        note, loop = "stream dropped without being closed", self._loop
+        if loop is not None and asyncio._get_running_loop() is not loop:
+            with contextlib.suppress(RuntimeError):  # a closed loop: stop here instead
+                loop.call_soon_threadsafe(self._stop, note)
+                return
+        self._stop(note)
+
     async def __aenter__(self) -> AsyncChatStream:
         return self
 
@@ -219,6 +234,7 @@ class AsyncChatStream:
             self._replay(cached, routed.target, routed.attempts)
             return
         self._opened, self._flight, self._target = routed.result, routed.attempt, routed.target
+        self._loop = asyncio.get_running_loop()
         self._trace = routed.trace
         self.provider = routed.target.provider
 
@@ -244,7 +260,7 @@ class AsyncChatStream:
             await opened.aclose()
             self.done = True
             assert self._flight is not None
-            await self._engine.settle(self._flight, exc, metered=(self._estimate(), None, None))
+            await self._engine.settle(self._flight, exc, metered=(self._consumed(), None, None))
             interrupted = StreamInterruptedError(self.text, self._log.attempts)
             self._end_trace(interrupted)
             raise interrupted from exc
@@ -287,9 +303,15 @@ class AsyncChatStream:
     def _stop(self, note: str) -> None:
         """The caller stopped reading (or its task was cancelled) before the end."""
         if not self.done and self._flight is not None:
-            self._engine.cancel(self._flight, note, self._estimate())
+            self._engine.cancel(self._flight, note, self._consumed())
             self._end_trace()
         self.done = True
+
+    def _consumed(self) -> Usage:
+        """What a cut or cancelled answer consumed: the usage the wire already reported (in a
+        content event or a usage-only one), else the estimate."""
+        reported = self.usage or (self._tail.usage if self._tail is not None else None)
+        return reported or self._estimate()
 
     def _estimate(self) -> Usage:
         """Usage of an answer whose wire sent none, or that was cut: the delivered text at
