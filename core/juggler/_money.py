@@ -10,11 +10,17 @@ __all__ = ["total_cost"]
 
 
 def total_cost(attempts: Iterable[Any]) -> float | None:
-    """The cost of a call: the sum of ``cost_usd`` over every attempt, losers included.
+    """The cost of a call: the sum of ``cost_usd`` over every attempt that sent a request,
+    losers included.
 
-    Attempts whose price is unknown add nothing; the total is None only when no attempt had a
-    known cost (then the call's cost is unknown, not zero). A call answered from the cache or
-    with every target skipped costs ``0.0`` because those attempts carry ``cost_usd=0.0``.
+    Attempts whose price is unknown add nothing, so the total is a floor when some are
+    unknown; it is None when no attempt that sent a request had a known cost (the call's cost
+    is unknown, not zero: a skipped target's known $0 says nothing about the one that
+    answered). A call that sent no request (a cache hit, every target skipped) costs ``0.0``.
     """
-    known = [a.cost_usd for a in attempts if a.cost_usd is not None]
+    attempts = list(attempts)
+    sent = [a for a in attempts if getattr(a, "outcome", None) not in ("skipped", "cache_hit")]
+    if not sent:
+        return 0.0 if attempts else None
+    known = [a.cost_usd for a in sent if a.cost_usd is not None]
     return sum(known) if known else None

@@ -73,10 +73,15 @@ class LoopThread:
         if threading.current_thread() is self._thread:
             coro.close()
             raise RuntimeError("the sync API cannot be called from the Juggler's own loop")
+        future = asyncio.run_coroutine_threadsafe(coro, loop)
         try:
-            return asyncio.run_coroutine_threadsafe(coro, loop).result()
+            return future.result()
         except concurrent.futures.CancelledError as exc:
             raise RuntimeError("the Juggler was closed while this call was running") from exc
+        except BaseException:
+            # KeyboardInterrupt in the calling thread: the call must not go on without it.
+            future.cancel()
+            raise
 
     @property
     def running(self) -> bool:

@@ -84,3 +84,15 @@ def test_an_estimate_without_prompt_size_leaves_input_unknown() -> None:
 
 def test_reported_usage_is_not_estimated() -> None:
     assert Usage.of(1, 2).estimated is False
+
+
+def test_a_call_answered_at_an_unknown_price_costs_none_even_beside_a_free_skip():
+    from juggler import ModelAttempt
+    from juggler._money import total_cost
+
+    skip = ModelAttempt(
+        provider="a", model="m", success=False, outcome="skipped", attempt=1, cost_usd=0.0
+    )
+    answer = ModelAttempt(provider="b", model="m", success=True, outcome="success", attempt=2)
+    assert total_cost([skip, answer]) is None
+    assert total_cost([skip]) == 0.0
