@@ -3,6 +3,7 @@ stream object only continues the winner, and never hands out an empty chunk but 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -201,3 +202,22 @@ def test_an_abandoned_stream_leaves_no_error_when_its_event_loop_ends():
     )
     assert done.returncode == 0, done.stderr
     assert "Error" not in done.stderr and "exception" not in done.stderr.lower(), done.stderr
+
+
+def test_closing_a_provider_stream_whose_close_hangs_gives_up_after_a_bound():
+    from juggler._routing.stream import _CLOSE_SECONDS, Opened
+
+    class HangsOnClose:
+        def __aiter__(self) -> HangsOnClose:
+            return self
+
+        async def __anext__(self) -> ChatDelta:
+            raise StopAsyncIteration
+
+        async def aclose(self) -> None:
+            await asyncio.sleep(10**6)
+
+    vt = VirtualTime()
+    start = vt.now
+    vt.run(Opened(HangsOnClose()).aclose())
+    assert vt.now - start == pytest.approx(_CLOSE_SECONDS)

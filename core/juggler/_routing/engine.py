@@ -158,8 +158,9 @@ class Engine:
                         self.sleep, final, lambda held: self.discard(held, job.meter)),
             )  # fmt: skip
             won, last_error = raced.winner, raced.last_error
-            for late in raced.late:
-                await self.discard(late, job.meter)
+            with anyio.CancelScope(shield=True):  # a cancellation here must not lose `won`
+                for late in raced.late:
+                    await self.discard(late, job.meter)
         else:
             won, last_error = await self._sequential(call, lanes, job.op)
         if won is None:

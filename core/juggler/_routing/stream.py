@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncChatStream", "Opened", "StreamChunk", "opener"]
 
+_CLOSE_SECONDS = 5.0
+
 
 class StreamChunk(str):
     """One text delta (a ``str``), with the provider and model that produced it.
@@ -94,9 +96,11 @@ class Opened:
         """Close the provider stream (and its connection), even from a cancelled task."""
         closer = getattr(self.iterator, "aclose", None)
         if closer is not None:
-            # The attempt already failed, lost or ended; closing is best effort.
+            # The attempt already failed, lost or ended; closing is best effort, and bounded:
+            # a provider whose close hangs must not hold a cancelled task forever.
             with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-                await closer()
+                with anyio.move_on_after(_CLOSE_SECONDS):
+                    await closer()
 
 
 def opener(request: ChatRequest) -> Callable[[BaseProvider, Target], Any]:
