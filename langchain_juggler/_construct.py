@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any, ClassVar
 
+from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.configurable import RunnableConfigurableFields
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
 from juggler import Capability, Juggler
@@ -178,3 +180,19 @@ class JugglerBacked(BaseModel):
         if self._owns_juggler and not self._borrowed:
             await self._juggler.aclose()
             self._juggler.close()
+
+
+class SharedJugglerFields(RunnableConfigurableFields):
+    """``configurable_fields`` whose per-call copies share the default model's Juggler.
+
+    LangChain builds a new model from the default's fields on every configured call; without
+    this, each such call would build a Juggler (a loop thread and connection pools, never
+    closed) and start with fresh circuit breakers.
+    """
+
+    def _prepare(
+        self, config: RunnableConfig | None = None
+    ) -> tuple[Runnable[Any, Any], RunnableConfig]:
+        assert isinstance(self.default, JugglerBacked)
+        with cloning(self.default):
+            return super()._prepare(config)

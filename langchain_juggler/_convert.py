@@ -197,3 +197,13 @@ def json_schema_format(schema: dict[str, Any], strict: bool | None) -> dict[str,
     if strict is not None:
         spec["strict"] = strict
     return {"type": "json_schema", "json_schema": spec}
+
+
+def logprobs_of(response: ChatResponse) -> Any:
+    """The token log-probabilities of an OpenAI-shaped answer, when it has them."""
+    raw = response.raw
+    if isinstance(raw, dict):
+        choices = raw.get("choices")
+        if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+            return choices[0].get("logprobs")
+    return None

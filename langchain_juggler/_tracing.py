@@ -29,10 +29,14 @@ from langchain_core.callbacks import (
     CallbackManagerForChainRun,
     Callbacks,
 )
+from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models.base import LangSmithParams
+from langchain_core.outputs import ChatGenerationChunk
+from langchain_core.runnables import RunnableConfig, ensure_config
 
 from juggler import ModelAttempt
 
-from ._convert import PROVIDER, models_used_dicts
+from ._convert import PROVIDER, final_chunk, models_used_dicts
 
 __all__ = [
     "StreamRunTagger",
@@ -231,3 +235,55 @@ def _tag_failure(
     attempts = getattr(exc, "models_used", None)
     if attempts:
         tag_run(run, attempts)
+
+
+def with_tagger(config: RunnableConfig | None, model: BaseChatModel) -> RunnableConfig:
+    """``config`` whose callback manager starts with a :class:`StreamRunTagger` that can see
+    the manager's tracers (those of ``config``, the model's own and the environment's)."""
+    config = ensure_config(config)
+    try:
+        # Only the inheritable part: LangChain adds the model's own callbacks, tags and
+        # metadata to a copy of this manager itself (passing them here would double them).
+        manager = CallbackManager.configure(
+            config.get("callbacks"), None, model.verbose, config.get("tags"), None
+        )
+    except Exception:  # never break a stream over tracing
+        return config
+    tagger = StreamRunTagger()
+    tagger.handlers = manager.handlers
+    manager.handlers.insert(0, tagger)
+    return {**config, "callbacks": manager}
+
+
+def tag_failure(run_manager: Any, exc: BaseException) -> None:
+    """A failed call still puts its attempts in the run's metadata."""
+    attempts = getattr(exc, "models_used", None)
+    if attempts:
+        tag_run(run_manager, attempts)
+
+
+def last_chunk(stream: Any, with_usage: bool = True) -> ChatGenerationChunk:
+    """A finished stream's last chunk: who answered, every attempt, the usage (unless
+    ``stream_usage=False``) and the gateway info LangSmith reads."""
+    attempts = stream.models_used
+    return final_chunk(
+        provider=stream.provider,
+        model=stream.model,
+        attempts=attempts,
+        usage=stream.usage if with_usage else None,
+        finish_reason=stream.finish_reason,
+        extra_generation_info=gateway_info(stream.provider, stream.model, attempts),
+    )
+
+
+def start_params(params: LangSmithParams, chain: list[str], model: Any) -> LangSmithParams:
+    """A run's metadata at its start: the requested (first) target as ``ls_provider`` /
+    ``ls_model_name``, and the whole chain as ``juggler_chain``."""
+    first = model if isinstance(model, str) else (chain[0] if chain else PROVIDER)
+    if "/" in first:
+        provider, _, name = first.partition("/")
+        params["ls_provider"], params["ls_model_name"] = provider, name
+    else:
+        params["ls_provider"], params["ls_model_name"] = PROVIDER, first
+    params["juggler_chain"] = chain  # type: ignore[typeddict-unknown-key]
+    return params

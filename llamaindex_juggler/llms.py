@@ -2,9 +2,8 @@
 
 Every public method carries LlamaIndex's ``llm_chat_callback`` / ``llm_completion_callback``
 and calls a private, undecorated helper, so instrumentation fires exactly once per call
-(``complete`` fires completion events only, never chat events as well). Async methods use
-Juggler's async API on the caller's loop. ``models_used`` lands in
-``ChatResponse.additional_kwargs`` / ``CompletionResponse.additional_kwargs`` (on the last
+(``complete`` fires completion events only). Async methods use Juggler's async API on the
+caller's loop. ``models_used`` lands in the responses' ``additional_kwargs`` (on the last
 chunk when streaming), in a :class:`ModelsUsedEvent`, and on ``AllProvidersFailedError``.
 """
 

@@ -54,6 +54,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from juggler._money import total_cost
+from juggler._root_errors import InvalidRequestError, JugglerError
 from juggler._secrets import redact
 
 if TYPE_CHECKING:
@@ -85,14 +86,6 @@ __all__ = [
 ]
 
 MAX_MESSAGE = 300
-
-
-class JugglerError(Exception):
-    """Base class of every exception Juggler raises."""
-
-
-class InvalidRequestError(JugglerError, ValueError):
-    """The call's arguments are wrong; raised before any request is sent."""
 
 
 class CapabilityNotConfiguredError(InvalidRequestError):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from juggler._exceptions import InvalidRequestError
+from juggler._root_errors import InvalidRequestError
 
 __all__ = ["Capability", "Provider", "Target", "ToolCall", "Usage", "estimate_usage"]
 

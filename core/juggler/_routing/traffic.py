@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from juggler._policy.health import HealthBoard
     from juggler._policy.quota import ClientQuota
     from juggler._routing.admission import Gate
-    from juggler._routing.engine import Job
+    from juggler._routing.job import Job
     from juggler._routing.record import Call
 
 __all__ = ["Sent", "Traffic"]

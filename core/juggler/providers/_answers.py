@@ -8,14 +8,18 @@ from __future__ import annotations
 import functools
 from collections.abc import AsyncGenerator, Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from juggler._exceptions import InvalidResponseError, JugglerError, ProviderError
 from juggler.providers._checks import check_answer, check_delta
 from juggler.providers.types import ChatDelta
 
-if TYPE_CHECKING:
-    from juggler.providers.base import BaseProvider
+
+class _Wire(Protocol):
+    """What the checks need of a provider (``_Wire`` has it): its error factory."""
+
+    def _error(self, cls: type[ProviderError], message: str, model: str, **kw: Any) -> Any: ...
+
 
 __all__ = ["ANSWER_STATUS", "CAPABILITY_METHODS", "checked_call", "checked_stream"]
 
@@ -36,7 +40,7 @@ _PARSE_ERRORS = (
 CAPABILITY_METHODS = ("chat", "embed", "rerank", "transcribe", "speak")
 
 
-def _answer_error(provider: BaseProvider, model: str, exc: BaseException) -> ProviderError:
+def _answer_error(provider: _Wire, model: str, exc: BaseException) -> ProviderError:
     """A parser's surprise as the InvalidResponseError the engine can fall over on."""
     errors = getattr(exc, "errors", None)
     if isinstance(exc, ValueError) and callable(errors):
@@ -67,7 +71,7 @@ def checked_call(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a capability so only Juggler's errors leave it and its answer is usable."""
 
     @functools.wraps(fn)
-    async def call(self: BaseProvider, model: str, request: Any, *args: Any, **kw: Any) -> Any:
+    async def call(self: _Wire, model: str, request: Any, *args: Any, **kw: Any) -> Any:
         ANSWER_STATUS.set(None)
         try:
             result = await fn(self, model, request, *args, **kw)
@@ -89,7 +93,7 @@ class _CheckedStream:
     would add its own finalizer to a stream the caller abandons (and its own noise).
     """
 
-    def __init__(self, provider: BaseProvider, model: str, inner: Any) -> None:
+    def __init__(self, provider: _Wire, model: str, inner: Any) -> None:
         self._provider = provider
         self._model = model
         self._inner = inner
@@ -124,9 +128,7 @@ def checked_stream(fn: Callable[..., AsyncGenerator[ChatDelta, None]]) -> Callab
     """Wrap a streaming capability the same way, delta by delta."""
 
     @functools.wraps(fn)
-    def stream(
-        self: BaseProvider, model: str, request: Any, *args: Any, **kw: Any
-    ) -> _CheckedStream:
+    def stream(self: _Wire, model: str, request: Any, *args: Any, **kw: Any) -> _CheckedStream:
         ANSWER_STATUS.set(None)
         return _CheckedStream(self, model, fn(self, model, request, *args, **kw))
 

@@ -25,7 +25,7 @@ from juggler._juggler import Juggler
 from juggler.cli.demo.fleet import SLOW_MS, chain_for
 
 if TYPE_CHECKING:
-    from juggler.cli.demo.story import Story
+    from juggler.cli.demo.narration import Story
 
 __all__ = ["ResilienceStory", "hedging_available", "resilience_available"]
 
