@@ -39,7 +39,7 @@ from juggler._routing.plan import Choices
 from juggler._routing.probe import Health
 from juggler._routing.record import Routed
 from juggler._routing.stream import AsyncChatStream, opener
-from juggler._sync import ChatStream, LoopThread, sync_twin
+from juggler._sync import LoopThread, stream_twin, sync_twin
 from juggler._telemetry import Telemetry
 from juggler._types import Capability, Target
 from juggler.providers.base import BaseProvider
@@ -240,25 +240,7 @@ class Juggler:
         return AsyncChatStream(self.engine, self._chat_job(messages, choices, deadline, params,
                                                           stream=True))  # fmt: skip
 
-    def stream_chat(
-        self,
-        messages: Any,
-        *,
-        targets: Sequence[TargetSpec] | None = None,
-        model: str | None = None,
-        tier: int | None = None,
-        preferred_provider: str | None = None,
-        preferred_model: str | None = None,
-        deadline: float | None = None,
-        **params: Unpack[ChatKwargs],
-    ) -> ChatStream:
-        """Sync :meth:`astream_chat` (``for chunk in ...``)."""
-        inner = self.astream_chat(
-            messages, targets=targets, model=model, tier=tier,
-            preferred_provider=preferred_provider, preferred_model=preferred_model,
-            deadline=deadline, **params,
-        )  # fmt: skip
-        return ChatStream(inner, self._loop.run)
+    stream_chat = stream_twin(astream_chat)
 
     async def aembed(
         self,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import inspect
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar
 if TYPE_CHECKING:
     from juggler._routing.stream import AsyncChatStream, StreamChunk
 
-__all__ = ["ChatStream", "LoopThread", "sync_twin"]
+__all__ = ["ChatStream", "LoopThread", "stream_twin", "sync_twin"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -143,6 +144,25 @@ def sync_twin(
 
     twin.__name__ = twin.__qualname__ = method.__name__.removeprefix("a")
     twin.__doc__ = f"Sync :meth:`{method.__name__}` (same parameters), on the loop thread."
+    return twin
+
+
+def stream_twin(
+    method: Callable[Concatenate[J, P], AsyncChatStream],
+) -> Callable[Concatenate[J, P], ChatStream]:
+    """The sync twin of an async stream method: the same parameters, a :class:`ChatStream`
+    driven on the instance's loop thread (``for chunk in ...``)."""
+
+    @functools.wraps(method)
+    def twin(self: J, /, *args: P.args, **kwargs: P.kwargs) -> ChatStream:
+        return ChatStream(method(self, *args, **kwargs), self._loop.run)
+
+    twin.__name__ = twin.__qualname__ = method.__name__.removeprefix("a")
+    twin.__doc__ = f"Sync :meth:`{method.__name__}` (same parameters): ``for chunk in ...``."
+    # What it returns is a ChatStream, not the async stream __wrapped__ would show.
+    twin.__signature__ = inspect.signature(method).replace(  # type: ignore[attr-defined]
+        return_annotation="ChatStream"
+    )
     return twin
 
 

@@ -68,6 +68,12 @@ def test_sync_methods_show_the_same_parameters_as_their_async_twins():
         assert inspect.signature(sync) == inspect.signature(coro), name
 
 
+def test_the_sync_stream_shows_the_async_streams_parameters_and_returns_a_chat_stream():
+    sync, coro = inspect.signature(Juggler.stream_chat), inspect.signature(Juggler.astream_chat)
+    assert sync.parameters == coro.parameters
+    assert sync.return_annotation == "ChatStream"
+
+
 def test_chat_shows_its_routing_choices_as_named_parameters():
     parameters = inspect.signature(Juggler.chat).parameters
     assert {"targets", "model", "tier", "deadline"} <= set(parameters)
