@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 
 from juggler import Capability, ChatResponse, InvalidRequestError, Target
 from juggler._params import CHAT_PARAMS, ReasoningEffort
+from juggler._types import CHARS_PER_TOKEN
 
 from ._construct import JugglerBacked, SharedJugglerFields
 from ._convert import (
@@ -308,7 +309,7 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
         """A character estimate (about 4 characters a token, generous), as Juggler's own
         context-window check: no tokenizer download, no ``transformers``. The chain's
         models each count differently, so an exact count of one would be wrong anyway."""
-        return len(text) // 4 + 1 if text else 0
+        return len(text) // CHARS_PER_TOKEN + 1 if text else 0
 
     def get_num_tokens_from_messages(
         self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
@@ -318,7 +319,7 @@ class ChatJuggler(JugglerBacked, BaseChatModel):
 
         count = estimate_tokens(to_openai_messages(messages))
         if tools:
-            count += len(json.dumps(format_tools(list(tools)))) // 4
+            count += len(json.dumps(format_tools(list(tools)))) // CHARS_PER_TOKEN
         return count
 
     # ----- streams: run metadata -----

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from juggler._attempts import ModelAttempt
 from juggler._exceptions import AllProvidersFailedError, InvalidRequestError
-from juggler._types import Capability, Target
+from juggler._types import CHARS_PER_TOKEN, Capability, Target
 from juggler.providers.catalog import ProviderSpec
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def estimate_tokens(messages: Sequence[Mapping[str, Any]]) -> int:
         content = message.get("content")
         chars += len(content) if isinstance(content, str) else len(json.dumps(content or ""))
         chars += 16  # role and framing
-    return chars // 4 + 1
+    return chars // CHARS_PER_TOKEN + 1
 
 
 def plan_chain(
